@@ -1,0 +1,198 @@
+"""The engine: the one place that walks a graph backwards, for Value and Tensor alike.
+
+It orders the recorded Nodes (iteratively: no recursion, so a chain of a million nodes is fine), calls each Node's
+backward with the summed gradient of its outputs, undoes broadcasting, accumulates into leaves, runs hooks and frees
+what the graph saved unless `retain_graph`. With `create_graph` the backward pass itself runs in grad mode and is
+recorded, so the gradients it returns can be differentiated again.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .errors import BackwardError, GraphFreedError
+from .function import Node, Variable, observers
+from .grad_mode import set_grad_enabled
+
+
+def topological_order(roots: Sequence[Node]) -> list[Node]:
+    """Nodes reachable from `roots`, each before every Node that made its inputs (the order backward visits them)."""
+    order: list[Node] = []
+    visited: set[Node] = set()
+    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for inp, needs in zip(node.inputs, node.needs_input_grad):
+            if needs:
+                child = inp._node
+                if child is not None and child not in visited:
+                    stack.append((child, False))
+    order.reverse()
+    return order
+
+
+def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_graph: bool, create_graph: bool,
+                 inputs: Sequence[Variable] | None = None) -> list[Any] | None:
+    """Send `root_grads` back from `roots`.
+
+    With `inputs=None` gradients accumulate into the leaves' `.grad`. Otherwise nothing is accumulated and the
+    gradients reaching `inputs` are returned, in order (None where none arrives).
+    """
+    captured: dict[int, Any] | None = None
+    node_captures: dict[Node, list[tuple[int, int]]] = {}
+    leaf_captures: dict[int, list[int]] = {}
+    if inputs is not None:
+        captured = {}
+        for i, x in enumerate(inputs):
+            if x._node is not None:
+                node_captures.setdefault(x._node, []).append((x._index, i))
+            else:
+                leaf_captures.setdefault(id(x), []).append(i)
+
+    with set_grad_enabled(create_graph):
+        handed: set[int] = set()   # arrays already handed out: storing one of them in a leaf needs a copy
+        buffers: dict[Node, Any] = {}
+        root_nodes = []
+        for root, g in zip(roots, root_grads):
+            handed.add(id(g))
+            node = root._node
+            if node is None:
+                _to_leaf(root, g, captured, leaf_captures, handed)
+                continue
+            _add_to_buffer(buffers, node, root._index, g)
+            root_nodes.append(node)
+
+        for node in topological_order(root_nodes):
+            grads = buffers.pop(node, None)
+            if grads is None:
+                continue
+            if node._saved is None:
+                raise GraphFreedError(
+                    f"backward: the graph through {node.name} was already freed by a previous backward(); "
+                    "pass retain_graph=True to the first backward() to go through it again")
+            if node.n_outputs == 1:
+                grads = (grads,)
+            else:
+                grads = tuple([node.kind._zeros_for(node, i) if g is None else g for i, g in enumerate(grads)])
+            if node.hooks is not None:
+                grads = _run_node_hooks(node, grads)
+            if node.retains_grad and captured is None:
+                _retain(node, grads)
+            if node in node_captures:
+                for index, i in node_captures[node]:
+                    captured[i] = grads[index]
+            for g in grads:
+                handed.add(id(g))
+
+            if observers:
+                tokens = [o.backward_start(node) for o in observers]
+                input_grads = node.fn.backward(node, *grads)
+                input_grads = _as_tuple(node, input_grads)
+                for o, token in zip(list(observers), tokens):
+                    o.backward_end(token, node, grads, input_grads)
+            else:
+                input_grads = _as_tuple(node, node.fn.backward(node, *grads))
+
+            for inp, needs, g in zip(node.inputs, node.needs_input_grad, input_grads):
+                if not needs or g is None:
+                    continue
+                g = inp._reduce_grad(g, node)
+                child = inp._node
+                if child is None:
+                    _to_leaf(inp, g, captured, leaf_captures, handed)
+                else:
+                    _add_to_buffer(buffers, child, inp._index, g)
+            if not retain_graph:
+                node.release()
+    if captured is None:
+        return None
+    return [captured.get(i) for i in range(len(inputs))]
+
+
+def _as_tuple(node: Node, grads: Any) -> tuple:
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if len(grads) != len(node.inputs):
+        raise BackwardError(
+            f"{node.name}.backward returned {len(grads)} gradient(s) but forward took {len(node.inputs)} input(s); "
+            "return one per forward input, None for those that need none")
+    return grads
+
+
+def _add_to_buffer(buffers: dict, node: Node, index: int, g: Any) -> None:
+    if node.n_outputs == 1:
+        old = buffers.get(node)
+        buffers[node] = g if old is None else old + g
+        return
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * node.n_outputs
+    slots[index] = g if slots[index] is None else slots[index] + g
+
+
+def _to_leaf(leaf: Variable, g: Any, captured: dict | None, leaf_captures: dict, handed: set) -> None:
+    if captured is None:
+        leaf._accumulate(g, handed)
+        return
+    for i in leaf_captures.get(id(leaf), ()):
+        captured[i] = g if captured.get(i) is None else captured[i] + g
+
+
+def _run_node_hooks(node: Node, grads: tuple) -> tuple:
+    grads = list(grads)
+    for index, hook in node.hooks:
+        grads[index] = node.kind._call_hook(hook, grads[index])
+    return tuple(grads)
+
+
+def _retain(node: Node, grads: tuple) -> None:
+    kind = node.kind
+    if node.n_outputs == 1:
+        node.retained_grad = kind._sum_grads(node.retained_grad, grads[0])
+        return
+    if node.retained_grad is None:
+        node.retained_grad = [None] * node.n_outputs
+    for i, g in enumerate(grads):
+        node.retained_grad[i] = kind._sum_grads(node.retained_grad[i], g)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """The gradients of `outputs` with respect to `inputs`, returned as a tuple; no `.grad` is touched.
+
+    Args:
+        outputs: a Tensor/Value or a sequence of them.
+        inputs: a Tensor/Value or a sequence of them (each must require grad).
+        grad_outputs: the gradient to start from for each output (needed for outputs with more than one element).
+        retain_graph: keep the graph for another backward; defaults to `create_graph`.
+        create_graph: record the computation of the gradients, so they can be differentiated again.
+        allow_unused: return None for an input the outputs do not depend on, instead of raising.
+    """
+    outputs = [outputs] if isinstance(outputs, Variable) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Variable) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Variable) or not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give one per output")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Variable) or not x.requires_grad:
+            raise BackwardError(f"grad: input {i} does not require grad; create it with requires_grad=True")
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Variable) or not out.requires_grad:
+            raise BackwardError(f"grad: output {i} does not require grad (it does not depend on any input that does)")
+    seeds = [out._seed(g, create_graph, "grad") for out, g in zip(outputs, grad_outputs)]
+    found = run_backward(outputs, seeds, create_graph if retain_graph is None else retain_graph, create_graph,
+                         inputs=inputs)
+    result = []
+    for i, (x, g) in enumerate(zip(inputs, found)):
+        if g is None and not allow_unused:
+            raise BackwardError(f"grad: input {i} was not used to compute the outputs; pass allow_unused=True to "
+                                "get None for it")
+        result.append(None if g is None else x._wrap_grad(g))
+    return tuple(result)

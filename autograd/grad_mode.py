@@ -1,0 +1,92 @@
+"""Grad mode: whether running operations record the graph.
+
+The switch is thread-local, so `no_grad()` in one thread never changes what another thread records.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _GradState(threading.local):
+    enabled = True
+
+
+_state = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record the graph (the default)."""
+    return _state.enabled
+
+
+class set_grad_enabled:
+    """Turn recording on or off: as a call, a context manager or a decorator.
+
+    Args:
+        mode: True to record operations for backward, False not to.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.prev = _state.enabled
+        _state.enabled = self.mode
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        _state.enabled = self.prev
+
+    def __call__(self, fn: F) -> F:
+        mode = self.mode
+        _state.enabled = self.prev  # used as a decorator: undo the switch made in __init__
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class _Mode:
+    """Base of no_grad/enable_grad: switches on enter, not on construction."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self.prev = _state.enabled
+        _state.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _state.enabled = self.prev
+
+    def __call__(self, fn: F) -> F:
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev = _state.enabled
+            _state.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _state.enabled = prev
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_Mode):
+    """Context manager and decorator: operations inside record nothing (inference, optimizer steps)."""
+
+    mode = False
+
+
+class enable_grad(_Mode):
+    """Context manager and decorator: record operations even inside `no_grad()`."""
+
+    mode = True

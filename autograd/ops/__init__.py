@@ -1,0 +1,1 @@
+"""The Tensor ops, one Function each: elementwise, reductions, shape changes and linear algebra."""

@@ -1,0 +1,291 @@
+"""Elementwise ops with numpy broadcasting. Each backward returns gradients of the broadcast shape; the engine sums
+them back to each input's shape."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+class Add(Function):
+    """z = a + b;  dz/da = 1,  dz/db = 1"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a.data + b.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """z = a - b;  dz/da = 1,  dz/db = -1"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a.data - b.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad
+
+
+class Mul(Function):
+    """z = a * b;  dz/da = b,  dz/db = a"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a.data * b.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (grad * b if da else None), (grad * a if db else None)
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1/b,  dz/db = -a/b**2"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a.data / b.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (grad / b if da else None), (-grad * a / (b * b) if db else None)
+
+
+class Neg(Function):
+    """z = -a;  dz/da = -1"""
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """z = a ** b;  dz/da = b * a**(b-1),  dz/db = a**b * log(a)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        z = a.data ** b.data
+        ctx.save_for_backward(a, b, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, z = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (grad * b * a ** (b - 1) if da else None), (grad * z * np.log(a) if db else None)
+
+
+class Exp(Function):
+    """y = exp(x);  dy/dx = exp(x) = y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+
+class Log(Function):
+    """y = log(x);  dy/dx = 1/x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1 / (2 sqrt(x)) = 0.5 / y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * 0.5 / y
+
+
+class Sin(Function):
+    """y = sin(x);  dy/dx = cos(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.cos(x)
+
+
+class Cos(Function):
+    """y = cos(x);  dy/dx = -sin(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * np.sin(x)
+
+
+class Tanh(Function):
+    """y = tanh(x);  dy/dx = 1 - tanh(x)**2 = 1 - y**2"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x));  dy/dx = y * (1 - y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 0.5 * (np.tanh(0.5 * x.data) + 1)  # equal to 1/(1+exp(-x)), and never overflows
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class ReLU(Function):
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x.data, 0)
+        ctx.mask = y > 0
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.mask
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x)  (0 at x = 0)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.sign = np.sign(x.data)
+        return np.abs(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.sign
+
+
+class Clip(Function):
+    """y = clip(x, lo, hi);  dy/dx = 1 where lo <= x <= hi, else 0"""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        data = x.data
+        ctx.mask = np.ones(data.shape, dtype=bool)
+        if lo is not None:
+            ctx.mask &= data >= lo
+        if hi is not None:
+            ctx.mask &= data <= hi
+        return np.clip(data, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.mask, None, None
+
+
+class Maximum(Function):
+    """z = maximum(a, b);  dz/da = 1 where a > b (1/2 on ties),  dz/db = 1 where b > a (1/2 on ties)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        z = np.maximum(a.data, b.data)
+        ctx.share = ((a.data > b.data) + 0.5 * (a.data == b.data)).astype(z.dtype)  # a's share of the gradient
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.share, grad * (1 - ctx.share)
+
+
+class Minimum(Function):
+    """z = minimum(a, b);  dz/da = 1 where a < b (1/2 on ties),  dz/db = 1 where b < a (1/2 on ties)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        z = np.minimum(a.data, b.data)
+        ctx.share = ((a.data < b.data) + 0.5 * (a.data == b.data)).astype(z.dtype)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.share, grad * (1 - ctx.share)
+
+
+class Where(Function):
+    """z = where(cond, a, b);  dz/da = 1 where cond, dz/db = 1 where not cond"""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        return np.where(cond, a.data, b.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        cond = ctx.cond
+        return None, np.where(cond, grad, 0), np.where(cond, 0, grad)
+
+
+class Cast(Function):
+    """y = x.astype(dtype);  dy/dx = 1 (the gradient is cast back to x's dtype)"""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = x.data.dtype
+        return x.data.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.dtype), None

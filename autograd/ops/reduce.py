@@ -1,0 +1,114 @@
+"""Reductions over numpy-style `axis` (None, an int or a tuple) with `keepdims`. Backward spreads the gradient back
+over the reduced axes: evenly for sum and mean, to the arg-max elements for max and min (split between ties)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+def normalize_axis(axis, ndim: int, op: str) -> tuple[int, ...]:
+    """`axis` as a sorted tuple of non-negative ints, with a clear error when one is out of range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(
+                f"{op}: axis {a} is out of bounds for a Tensor with {ndim} dimension(s); use -{ndim} <= axis < {ndim}")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def _spread(grad, shape: tuple, axes: tuple, keepdims: bool):
+    """The upstream gradient broadcast back to the input's shape (the reverse of reducing `axes`)."""
+    if not keepdims:
+        grad = grad.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return np.broadcast_to(grad, shape)
+
+
+class Sum(Function):
+    """y = sum(x, axis);  dy/dx = 1 for every summed element"""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        ctx.shape, ctx.axes = x.data.shape, normalize_axis(axis, x.data.ndim, "sum")
+        return np.sum(x.data, axis=ctx.axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]), None, None
+
+
+class Mean(Function):
+    """y = mean(x, axis);  dy/dx = 1/n for each of the n averaged elements"""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        ctx.shape, ctx.axes = x.data.shape, normalize_axis(axis, x.data.ndim, "mean")
+        ctx.count = int(np.prod([ctx.shape[a] for a in ctx.axes]))
+        return np.mean(x.data, axis=ctx.axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(grad / ctx.count, ctx.shape, ctx.axes, ctx.inputs[2]), None, None
+
+
+class Max(Function):
+    """y = max(x, axis);  dy/dx = 1 at the maximum (1/k each when k elements tie), 0 elsewhere"""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        return _extreme(ctx, x, axis, keepdims, np.max, "max")
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * ctx.share, None, None
+
+
+class Min(Function):
+    """y = min(x, axis);  dy/dx = 1 at the minimum (1/k each when k elements tie), 0 elsewhere"""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        return _extreme(ctx, x, axis, keepdims, np.min, "min")
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * ctx.share, None, None
+
+
+def _extreme(ctx, x, axis, keepdims, reduce, name):
+    data = x.data
+    if data.size == 0:
+        raise ValueError(f"{name}: cannot take the {name} of an empty Tensor of shape {data.shape}")
+    ctx.shape, ctx.axes = data.shape, normalize_axis(axis, data.ndim, name)
+    y = reduce(data, axis=ctx.axes, keepdims=True)
+    hit = data == y
+    ctx.share = (hit / hit.sum(axis=ctx.axes, keepdims=True)).astype(data.dtype)
+    return y if keepdims else y.reshape([n for i, n in enumerate(data.shape) if i not in ctx.axes])
+
+
+class LogSumExp(Function):
+    """y = log(sum(exp(x), axis));  dy/dx = exp(x - y) = softmax(x)"""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        data = x.data
+        ctx.shape, ctx.axes = data.shape, normalize_axis(axis, data.ndim, "logsumexp")
+        m = np.max(data, axis=ctx.axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)  # shift by the max so exp never overflows
+        y = np.log(np.sum(np.exp(data - m), axis=ctx.axes, keepdims=True)) + m
+        if not keepdims:
+            y = y.reshape([n for i, n in enumerate(data.shape) if i not in ctx.axes])
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        keep = tuple(1 if i in ctx.axes else n for i, n in enumerate(ctx.shape))
+        return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * np.exp(x - y.reshape(keep)), None, None

@@ -1,0 +1,579 @@
+"""Tensor: a numpy array that records the operations applied to it, so `backward()` can send gradients back.
+
+Array names follow numpy (axis, keepdims, expand_dims); training names follow PyTorch (requires_grad, backward, grad).
+Python scalars and lists become the default dtype (float32, see `set_default_dtype`); float arrays keep their dtype.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import engine
+from .errors import BackwardError, DTypeError, ShapeError
+from .function import Node, Variable
+from .grad_mode import _state
+from .ops import elementwise as ew
+from .ops import reduce as rd
+from .ops import shape as sh
+from .ops.linalg import MatMul
+
+_default_dtype = np.dtype(np.float32)
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the float dtype given to Python scalars and lists (float32 unless changed)."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise DTypeError(f"set_default_dtype: expected a float dtype such as np.float32 or np.float64, got {dtype}")
+    _default_dtype = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype given to Python scalars and lists."""
+    return _default_dtype
+
+
+def as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """`data` as an ndarray under the Tensor dtype rules (copied, so the Tensor never shares the caller's array)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtype)
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        array = np.array(data)
+    else:
+        array = np.array(data)
+        if array.dtype.kind in "iuf":  # Python numbers and lists of them take the default float dtype
+            array = array.astype(_default_dtype)
+    if array.dtype.kind not in "biuf":
+        raise DTypeError(f"Tensor: cannot hold data of dtype {array.dtype} (from {type(data).__name__}); "
+                         "pass numbers, nested lists of numbers or a numeric numpy array")
+    return array
+
+
+class Tensor(Variable):
+    """An n-dimensional array in the graph.
+
+    Args:
+        data: a number, a nested list, an ndarray or a Tensor (always copied).
+        requires_grad: whether gradients should flow to this Tensor (float dtypes only).
+        dtype: numpy dtype; by default float arrays keep theirs and Python numbers become the default dtype.
+    """
+
+    __slots__ = ("data", "_grad", "_hooks", "name")
+    __array_ufunc__: Any  # set below: numpy ufuncs on Tensors record Tensor ops
+    _retains_grad = False
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data = as_array(data, dtype)
+        self._node = None
+        self._index = 0
+        self._requires_grad = False
+        self._version = 0
+        self._grad = None
+        self._hooks = None
+        self.name = None
+        if requires_grad:
+            self.requires_grad = True
+
+    # --- how the engine and Function.apply make and feed Tensors -------------------------------------------------
+    @classmethod
+    def _constant(cls, data: Any) -> Tensor:
+        t = object.__new__(Tensor)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._node = None
+        t._index = 0
+        t._requires_grad = False
+        t._version = 0
+        t._grad = None
+        t._hooks = None
+        t.name = None
+        return t
+
+    @classmethod
+    def _from_node(cls, data: Any, node: Node, index: int) -> Tensor:
+        t = object.__new__(Tensor)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._node = node
+        t._index = index
+        t._requires_grad = True
+        t._version = 0
+        t._grad = None
+        t._hooks = None
+        t.name = None
+        return t
+
+    @staticmethod
+    def _meta(data: Any) -> tuple:
+        return np.shape(data), np.asarray(data).dtype
+
+    @staticmethod
+    def _zeros_for(node: Node, index: int) -> Any:
+        shape, dtype = node.outputs_meta[index]
+        zeros = np.zeros(shape, dtype)
+        return Tensor._constant(zeros) if _state.enabled else zeros
+
+    def _reduce_grad(self, g: Any, node: Node) -> Any:
+        """The gradient `g` sent to this Tensor, summed back over broadcast axes and cast to this Tensor's dtype."""
+        if not isinstance(g, (np.ndarray, Tensor)):
+            g = np.asarray(g)
+        shape = self.data.shape
+        if g.shape != shape:
+            g = _sum_to(g, shape, node)
+        if g.dtype != self.data.dtype:
+            g = g.astype(self.data.dtype)
+        return g
+
+    def _accumulate(self, g: Any, handed: set) -> None:
+        if self._hooks is not None:
+            for hook in self._hooks:
+                g = self._call_hook(hook, g)
+        if isinstance(g, Tensor):  # create_graph: keep the recorded gradient
+            self._grad = g if self._grad is None else self._grad + g
+            return
+        if self._grad is None:
+            if g.base is not None or id(g) in handed:  # shared with another gradient: own a copy
+                g = g.copy()
+            handed.add(id(g))
+            self._grad = Tensor._constant(g)
+        else:
+            self._grad = Tensor._constant(self._grad.data + g)
+
+    def _seed(self, grad: Any, create_graph: bool, op: str) -> Any:
+        """The gradient that starts a backward pass from this Tensor: ones for a 1-element output, else `grad`."""
+        if grad is None:
+            if self.data.size != 1:
+                raise BackwardError(f"{op}() without grad= needs a 1-element output, got shape {self.shape}; "
+                                    "call .sum() first or pass grad=")
+            grad = np.ones_like(self.data)
+        else:
+            grad = _grad_like(grad, self, op)
+        if create_graph:
+            return grad if isinstance(grad, Tensor) else Tensor._constant(grad)
+        return grad.data if isinstance(grad, Tensor) else grad
+
+    @staticmethod
+    def _wrap_grad(g: Any) -> Tensor:
+        return g if isinstance(g, Tensor) else Tensor._constant(g)
+
+    @staticmethod
+    def _call_hook(hook: Callable, g: Any) -> Any:
+        raw = not isinstance(g, Tensor)
+        result = hook(Tensor._constant(g) if raw else g)
+        if result is None:
+            return g
+        if not isinstance(result, Tensor):
+            result = Tensor._constant(np.asarray(result))
+        return result.data if raw else result
+
+    @staticmethod
+    def _sum_grads(old: Tensor | None, g: Any) -> Tensor:
+        g = g if isinstance(g, Tensor) else Tensor._constant(np.array(g))
+        return g if old is None else old + g
+
+    # --- attributes --------------------------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if self._node is not None:
+            raise BackwardError("requires_grad can only be changed on a leaf Tensor; use .detach() to get a leaf "
+                                "copy of this result")
+        if flag and self.data.dtype.kind != "f":
+            raise DTypeError(f"Tensor: only float Tensors can require grad, got dtype {self.data.dtype}; "
+                             "make it a float first (Tensor(data, dtype=np.float32))")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set requires_grad in place and return self."""
+        self.requires_grad = flag
+        return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient after backward: a Tensor for leaves (and non-leaves that called retain_grad), else None."""
+        if self._node is None:
+            return self._grad
+        g = self._node.retained_grad
+        return g[self._index] if isinstance(g, list) else g
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None and not isinstance(value, Tensor):
+            value = Tensor(value, dtype=self.data.dtype)
+        if value is not None and value.shape != self.shape:
+            raise ShapeError(f"grad: assigned a gradient of shape {value.shape} to a Tensor of shape {self.shape}")
+        self._grad = value
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose (all axes reversed), like ndarray.T."""
+        return self.transpose()
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Any:
+        """The value of a one-element Tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element Tensors can be converted to a Python number, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this data, cut off from the graph (no gradient flows through it)."""
+        return Tensor._constant(self.data)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """This Tensor cast to `dtype` (differentiable between float dtypes)."""
+        if np.dtype(dtype) == self.data.dtype:
+            return self
+        return ew.Cast.apply(self, np.dtype(dtype))
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf Tensor after backward (leaves always keep theirs)."""
+        if self._node is not None:
+            self._node.retains_grad = True
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call `hook(grad)` when this Tensor's gradient is computed; a returned Tensor replaces the gradient.
+
+        Returns a function that removes the hook.
+        """
+        if not self._requires_grad:
+            raise BackwardError("register_hook: this Tensor does not require grad, so no gradient will reach it")
+        if self._node is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            return lambda: self._hooks.remove(hook)
+        node, entry = self._node, (self._index, hook)
+        node.register_hook(*entry)
+        return lambda: node.hooks.remove(entry)
+
+    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Compute the gradient of this Tensor with respect to every leaf that requires grad, into their `.grad`.
+
+        Args:
+            grad: the gradient of the final objective with respect to this Tensor; needed unless it has one element.
+            retain_graph: keep the saved data so backward can run through this graph again.
+            create_graph: record the backward pass itself, so the gradients can be differentiated again.
+        """
+        if not self._requires_grad:
+            raise BackwardError("backward: this Tensor does not require grad (no input of the computation had "
+                                "requires_grad=True); create the leaves with requires_grad=True")
+        grad = self._seed(grad, create_graph, "backward")
+        engine.run_backward([self], [grad], retain_graph or create_graph, create_graph)
+
+    # --- numpy interplay ---------------------------------------------------------------------------------------
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a Tensor of shape {self.shape} is ambiguous; use .any() or .all()")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub":
+            raise TypeError(f"only integer Tensors can be used as an index, got dtype {self.data.dtype}")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", precision=4, threshold=20, edgeitems=2)
+        extras = []
+        if self.data.dtype != _default_dtype:
+            extras.append(f"dtype={self.data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.name}Backward>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return f"Tensor({body}{''.join(', ' + e for e in extras)})"
+
+    def any(self) -> bool:
+        return bool(self.data.any())
+
+    def all(self) -> bool:
+        return bool(self.data.all())
+
+    # --- arithmetic (operators and reflected forms) ------------------------------------------------------------
+    def __add__(self, other): return ew.Add.apply(self, _operand(other, self))
+    def __radd__(self, other): return ew.Add.apply(_operand(other, self), self)
+    def __sub__(self, other): return ew.Sub.apply(self, _operand(other, self))
+    def __rsub__(self, other): return ew.Sub.apply(_operand(other, self), self)
+    def __mul__(self, other): return ew.Mul.apply(self, _operand(other, self))
+    def __rmul__(self, other): return ew.Mul.apply(_operand(other, self), self)
+    def __truediv__(self, other): return ew.Div.apply(self, _operand(other, self))
+    def __rtruediv__(self, other): return ew.Div.apply(_operand(other, self), self)
+    def __pow__(self, other): return ew.Pow.apply(self, _operand(other, self))
+    def __rpow__(self, other): return ew.Pow.apply(_operand(other, self), self)
+    def __matmul__(self, other): return MatMul.apply(self, _operand(other, self))
+    def __rmatmul__(self, other): return MatMul.apply(_operand(other, self), self)
+    def __neg__(self): return ew.Neg.apply(self)
+    def __pos__(self): return self
+
+    # comparisons give bool Tensors that carry no gradient
+    def __lt__(self, other): return Tensor._constant(self.data < _raw(other))
+    def __le__(self, other): return Tensor._constant(self.data <= _raw(other))
+    def __gt__(self, other): return Tensor._constant(self.data > _raw(other))
+    def __ge__(self, other): return Tensor._constant(self.data >= _raw(other))
+    def __eq__(self, other): return Tensor._constant(self.data == _raw(other))  # type: ignore[override]
+    def __ne__(self, other): return Tensor._constant(self.data != _raw(other))  # type: ignore[override]
+    def __invert__(self): return Tensor._constant(~self.data)
+    def __and__(self, other): return Tensor._constant(self.data & _raw(other))
+    def __or__(self, other): return Tensor._constant(self.data | _raw(other))
+
+    # --- elementwise functions ---------------------------------------------------------------------------------
+    def exp(self) -> Tensor: return ew.Exp.apply(self)
+    def log(self) -> Tensor: return ew.Log.apply(self)
+    def sqrt(self) -> Tensor: return ew.Sqrt.apply(self)
+    def sin(self) -> Tensor: return ew.Sin.apply(self)
+    def cos(self) -> Tensor: return ew.Cos.apply(self)
+    def tanh(self) -> Tensor: return ew.Tanh.apply(self)
+    def sigmoid(self) -> Tensor: return ew.Sigmoid.apply(self)
+    def relu(self) -> Tensor: return ew.ReLU.apply(self)
+    def abs(self) -> Tensor: return ew.Abs.apply(self)
+    __abs__ = abs
+
+    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
+        """Limit values to [lo, hi] (either may be None); the gradient passes only where x was inside."""
+        return ew.Clip.apply(self, lo, hi)
+
+    def maximum(self, other: Any) -> Tensor: return ew.Maximum.apply(self, _operand(other, self))
+    def minimum(self, other: Any) -> Tensor: return ew.Minimum.apply(self, _operand(other, self))
+
+    # --- reductions ----------------------------------------------------------------------------------------------
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor: return rd.Sum.apply(self, axis, keepdims)
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor: return rd.Mean.apply(self, axis, keepdims)
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor: return rd.Max.apply(self, axis, keepdims)
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor: return rd.Min.apply(self, axis, keepdims)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(x))) over `axis`, computed without overflow."""
+        return rd.LogSumExp.apply(self, axis, keepdims)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """Variance over `axis` with numpy's `ddof` (0: divide by n; 1: by n - 1)."""
+        axes = rd.normalize_axis(axis, self.ndim, "var")
+        count = int(np.prod([self.shape[a] for a in axes]))
+        centered = self - self.mean(axis=axes, keepdims=True)
+        return (centered * centered).sum(axis=axes, keepdims=keepdims) / max(count - ddof, 0)
+
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """Standard deviation: sqrt(var)."""
+        return self.var(axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        """Indices of the maxima (an integer Tensor; no gradient)."""
+        return Tensor._constant(np.argmax(self.data, axis=axis))
+
+    def argmin(self, axis: int | None = None) -> Tensor:
+        """Indices of the minima (an integer Tensor; no gradient)."""
+        return Tensor._constant(np.argmin(self.data, axis=axis))
+
+    # --- shape ---------------------------------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        """Same data in a new shape; takes `reshape(2, 3)` or `reshape((2, 3))`, with one -1 allowed."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        try:
+            target = _reshaped_shape(self.shape, shape)
+        except ValueError as err:
+            raise ShapeError(f"reshape: {err}") from None
+        if target == self.shape:
+            return self
+        return sh.Reshape.apply(self, target)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute axes with numpy's semantics; no arguments reverses them."""
+        axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list, np.ndarray)) else axes
+        if not axes:
+            axes = tuple(range(self.ndim - 1, -1, -1))
+        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)) or len(axes) != self.ndim:
+            raise ShapeError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of a Tensor "
+                             f"of shape {self.shape}")
+        return sh.Transpose.apply(self, tuple(a % self.ndim for a in axes))
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Exchange two axes."""
+        axes = list(range(self.ndim))
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        return self.transpose(axes)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """Remove axes of length 1 (all of them, or those in `axis`)."""
+        if axis is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        else:
+            axes = rd.normalize_axis(axis, self.ndim, "squeeze")
+            wrong = [a for a in axes if self.shape[a] != 1]
+            if wrong:
+                raise ShapeError(f"squeeze: axis {wrong[0]} has length {self.shape[wrong[0]]}, not 1, in a Tensor "
+                                 f"of shape {self.shape}")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def expand_dims(self, axis: Any) -> Tensor:
+        """Insert axes of length 1 at `axis` (an int or a tuple), like np.expand_dims."""
+        return self.reshape(np.expand_dims(np.empty(self.shape, dtype=bool), axis).shape)
+
+    def flatten(self) -> Tensor:
+        """A 1-d copy of the data (all axes merged)."""
+        return self.reshape(-1)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        """Repeat along axes of length 1 (and new leading axes) to reach `shape`."""
+        shape = tuple(shape)
+        if shape == self.shape:
+            return self
+        try:
+            np.broadcast_shapes(self.shape, shape)
+            if np.broadcast_shapes(self.shape, shape) != shape:
+                raise ValueError
+        except ValueError:
+            raise ShapeError(f"broadcast_to: cannot broadcast a Tensor of shape {self.shape} to shape {shape}") from None
+        return sh.BroadcastTo.apply(self, shape)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        index = _index_data(index)
+        try:
+            self.data[index]  # validate with numpy's own rules before recording
+        except (IndexError, TypeError, ValueError) as err:
+            raise IndexError(f"getitem: cannot index a Tensor of shape {self.shape} with {index!r}: {err}") from None
+        return sh.GetItem.apply(self, index)
+
+    def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+        """Split into equal sections (an int) or at the given indices along `axis`, like np.split."""
+        try:
+            np.split(np.empty(self.shape, dtype=bool), indices_or_sections, axis=axis)
+        except (ValueError, IndexError) as err:
+            raise ShapeError(f"split: cannot split a Tensor of shape {self.shape} by {indices_or_sections!r} along "
+                             f"axis {axis}: {err}") from None
+        sections = indices_or_sections if isinstance(indices_or_sections, int) else tuple(indices_or_sections)
+        return list(sh.Split.apply(self, sections, axis))
+
+    def pad(self, pad_width: Any, constant_values: float = 0) -> Tensor:
+        """Pad with a constant; `pad_width` as in np.pad (an int, a (before, after) pair, or one pair per axis)."""
+        try:
+            width = np.broadcast_to(np.asarray(pad_width, dtype=int), (self.ndim, 2))
+        except ValueError:
+            raise ShapeError(f"pad: pad_width {pad_width!r} does not fit a Tensor of shape {self.shape}; give one "
+                             "(before, after) pair per axis") from None
+        if (width < 0).any():
+            raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
+        return sh.Pad.apply(self, tuple(map(tuple, width.tolist())), constant_values)
+
+
+Tensor._result_kind = Tensor
+
+
+def _reshaped_shape(shape: tuple, target: tuple) -> tuple:
+    size = int(np.prod(shape))
+    target = tuple(int(n) for n in target)
+    if target.count(-1) > 1:
+        raise ValueError(f"can only use one -1 in the new shape {target}")
+    known = int(np.prod([n for n in target if n != -1]))
+    if -1 in target:
+        if known == 0 or size % known:
+            raise ValueError(f"cannot reshape a Tensor of shape {shape} ({size} elements) into shape {target}")
+        target = tuple(size // known if n == -1 else n for n in target)
+    if int(np.prod(target)) != size or any(n < 0 for n in target):
+        raise ValueError(f"cannot reshape a Tensor of shape {shape} ({size} elements) into shape {target}")
+    return target
+
+
+def _sum_to(g: Any, shape: tuple, node: Node) -> Any:
+    """Undo broadcasting: sum `g` over the axes that broadcasting added or stretched, to get `shape` back."""
+    lead = g.ndim - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, g.shape[lead:])):
+        raise BackwardError(f"{node.name}.backward returned a gradient of shape {g.shape} for an input of shape "
+                            f"{shape}; it must be that shape or broadcast from it")
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape) if lead else g
+
+
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _operand(x: Any, like: Tensor) -> Tensor:
+    """The other operand of a binary op as a Tensor; a Python number takes the dtype of the Tensor it meets."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
+        kind = like.data.dtype.kind
+        if kind == "f" or (kind in "iu" and isinstance(x, numbers.Integral)):
+            return Tensor._constant(np.asarray(x, dtype=like.data.dtype))
+        return Tensor._constant(np.asarray(x, dtype=_default_dtype if isinstance(x, float) else None))
+    if isinstance(x, Variable):
+        raise TypeError(f"cannot combine a Tensor with a {type(x).__name__}; use Tensors throughout")
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"cannot combine a Tensor with {type(x).__name__} (dtype {array.dtype}); "
+                        "use numbers, arrays or Tensors")
+    return Tensor._constant(array)
+
+
+def _index_data(index: Any) -> Any:
+    """Tensors inside an index become their arrays (indices carry no gradient)."""
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _grad_like(grad: Any, out: Tensor, op: str) -> Any:
+    """A user-given upstream gradient, checked against the output it belongs to."""
+    if isinstance(grad, Tensor):
+        g = grad
+    else:
+        g = np.asarray(grad, dtype=out.data.dtype)
+    if g.shape != out.shape:
+        raise ShapeError(f"{op}: grad has shape {g.shape} but the output has shape {out.shape}; pass a gradient "
+                         "of the output's shape")
+    return g

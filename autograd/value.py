@@ -1,0 +1,298 @@
+"""Value: the scalar front end, one Python float per graph node, for learning backprop by hand.
+
+It runs on the same engine as Tensor: every op is a Function (add and multiply are the very ones Tensor uses; the rest
+use `math` on floats), so `autograd.grad(..., create_graph=True)` gives gradients of gradients here too. Subtraction,
+negation and division come from algebra: a - b = a + (-b), -a = a * -1, a / b = a * b**-1.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from . import engine
+from .errors import BackwardError
+from .function import Function, Node, Variable
+from .ops.elementwise import Add, Mul
+
+
+class Pow(Function):
+    """y = x ** n  (n a number);  dy/dx = n * x**(n-1)"""
+
+    @staticmethod
+    def forward(ctx, x, n):
+        ctx.save_for_backward(x)
+        y = x.data ** n
+        if isinstance(y, complex):
+            raise ValueError(f"pow: {x.data} ** {n} is not a real number; use a positive base for fractional powers")
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        n = ctx.inputs[1]
+        return grad * n * x ** (n - 1), None
+
+
+class Exp(Function):
+    """y = exp(x);  dy/dx = exp(x) = y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = math.exp(x.data) if x.data < 709.0 else math.inf
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+
+class Log(Function):
+    """y = log(x);  dy/dx = 1/x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        if x.data <= 0:
+            raise ValueError(f"log: needs a positive Value, got {x.data}")
+        ctx.save_for_backward(x)
+        return math.log(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Tanh(Function):
+    """y = tanh(x);  dy/dx = 1 - y**2"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = math.tanh(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class ReLU(Function):
+    """y = max(x, 0);  dy/dx = 1 if x > 0 else 0"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.slope = 1.0 if x.data > 0 else 0.0
+        return x.data * ctx.slope
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.slope
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x));  dy/dx = y * (1 - y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 0.5 * (math.tanh(0.5 * x.data) + 1.0)  # the same function, without overflow for large |x|
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class Value(Variable):
+    """A scalar in the graph.
+
+    Args:
+        data: the number.
+        label: a name shown in drawings and explanations.
+        requires_grad: whether backward fills `.grad` (True by default, as in micrograd).
+    """
+
+    __slots__ = ("data", "_grad", "label")
+    _retains_grad = True  # every Value keeps its gradient after backward, so a drawing can show them all
+
+    def __init__(self, data: float, label: str = "", requires_grad: bool = True) -> None:
+        if isinstance(data, Value):
+            data = data.data
+        try:
+            self.data = float(data)
+        except (TypeError, ValueError):
+            raise TypeError(f"Value: expected a number, got {type(data).__name__}") from None
+        self.label = label
+        self._grad = 0.0
+        self._node = None
+        self._index = 0
+        self._requires_grad = bool(requires_grad)
+        self._version = 0
+
+    # --- how the engine and Function.apply make and feed Values -------------------------------------------------
+    @classmethod
+    def _from_node(cls, data: Any, node: Node, index: int) -> Value:
+        v = object.__new__(Value)
+        v.data = data
+        v.label = ""
+        v._grad = 0.0
+        v._node = node
+        v._index = index
+        v._requires_grad = True
+        v._version = 0
+        return v
+
+    @classmethod
+    def _constant(cls, data: Any) -> Value:
+        return Value(data, requires_grad=False)
+
+    @staticmethod
+    def _meta(data: Any) -> None:
+        return None
+
+    @staticmethod
+    def _zeros_for(node: Node, index: int) -> float:
+        return 0.0
+
+    def _reduce_grad(self, g: Any, node: Node) -> Any:
+        return g
+
+    def _accumulate(self, g: Any, handed: set) -> None:
+        self._grad = self._grad + g
+
+    def _seed(self, grad: Any, create_graph: bool, op: str) -> Any:
+        """The gradient that starts a backward pass from this Value (1.0 unless given)."""
+        grad = 1.0 if grad is None else grad
+        if create_graph:
+            return grad if isinstance(grad, Value) else Value(grad, requires_grad=False)
+        return grad.data if isinstance(grad, Value) else float(grad)
+
+    @staticmethod
+    def _wrap_grad(g: Any) -> Value:
+        return g if isinstance(g, Value) else Value(g, requires_grad=False)
+
+    @staticmethod
+    def _call_hook(hook: Any, g: Any) -> Any:
+        result = hook(g)
+        return g if result is None else result
+
+    @staticmethod
+    def _sum_grads(old: Any, g: Any) -> Any:
+        return g if old is None else old + g
+
+    @property
+    def grad(self) -> Any:
+        """d(output)/d(this Value) after backward (0.0 before); a Value under create_graph."""
+        node = self._node
+        if node is None:
+            return self._grad
+        return 0.0 if node.retained_grad is None else node.retained_grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if self._node is None:
+            self._grad = value
+        else:
+            self._node.retained_grad = value
+
+    def backward(self, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Fill `.grad` of every Value this one was computed from with d(this)/d(that)."""
+        if not self._requires_grad:
+            raise BackwardError("backward: this Value does not require grad (it was computed under no_grad() or "
+                                "only from constants)")
+        engine.run_backward([self], [self._seed(None, create_graph, "backward")], retain_graph or create_graph,
+                            create_graph)
+
+    # --- operators ---------------------------------------------------------------------------------------------
+    def __add__(self, other: Any) -> Value:
+        return Add.apply(self, _value(other))
+
+    def __mul__(self, other: Any) -> Value:
+        return Mul.apply(self, _value(other))
+
+    def __pow__(self, other: Any) -> Value:
+        if isinstance(other, Value):
+            return (other * self.log()).exp()  # a**b = exp(b log a)
+        if not isinstance(other, (int, float)):
+            raise TypeError(f"pow: the exponent must be a number or a Value, got {type(other).__name__}")
+        return Pow.apply(self, other)
+
+    def __rpow__(self, other: Any) -> Value:
+        return _value(other) ** self
+
+    def __neg__(self) -> Value:
+        return self * -1
+
+    def __radd__(self, other: Any) -> Value:
+        return self + other
+
+    def __sub__(self, other: Any) -> Value:
+        return self + (-_value(other))
+
+    def __rsub__(self, other: Any) -> Value:
+        return _value(other) + (-self)
+
+    def __rmul__(self, other: Any) -> Value:
+        return self * other
+
+    def __truediv__(self, other: Any) -> Value:
+        return self * _value(other) ** -1
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return _value(other) * self ** -1
+
+    def exp(self) -> Value:
+        return Exp.apply(self)
+
+    def log(self) -> Value:
+        return Log.apply(self)
+
+    def tanh(self) -> Value:
+        return Tanh.apply(self)
+
+    def relu(self) -> Value:
+        return ReLU.apply(self)
+
+    def sigmoid(self) -> Value:
+        return Sigmoid.apply(self)
+
+    # comparisons look at the numbers only (no gradient), handy for accuracy and sorting
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _number(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _number(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _number(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _number(other)
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __repr__(self) -> str:
+        label = f"{self.label}: " if self.label else ""
+        return f"Value({label}data={self.data:.4g}, grad={_number(self.grad):.4g})"
+
+
+Value._result_kind = Value
+
+
+def _value(x: Any) -> Value:
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, Variable):
+        raise TypeError(f"cannot combine a Value with a {type(x).__name__}; use Values throughout")
+    if not isinstance(x, (int, float)):
+        raise TypeError(f"cannot combine a Value with {type(x).__name__}; use numbers or Values")
+    return Value(x, requires_grad=False)
+
+
+def _number(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
