@@ -26,3 +26,24 @@ __all__ = [
     "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs",
     "AutogradError", "BackwardError", "DTypeError", "GradcheckError", "GraphFreedError", "ShapeError",
 ]
+
+# Loaded on first use, so `import autograd` stays numpy-only: drawing needs graphviz, the others are seldom needed.
+_LAZY = {
+    "draw": ("viz", "draw"),
+    "explain": ("explainer", "explain"),
+    "profile": ("profiler", "profile"),
+    "detect_anomaly": ("anomaly", "detect_anomaly"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        module_name, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module_name}", __name__), attr)
+        globals()[name] = value
+        return value
+    if name in ("viz", "cost", "explainer", "profiler", "anomaly"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

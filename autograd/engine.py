@@ -7,6 +7,7 @@ recorded, so the gradients it returns can be differentiated again.
 """
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from typing import Any, Sequence
 
 from .errors import BackwardError, GraphFreedError
@@ -15,26 +16,22 @@ from .grad_mode import set_grad_enabled
 
 
 def topological_order(roots: Sequence[Node]) -> list[Node]:
-    """Nodes reachable from `roots`, each before every Node that made its inputs (the order backward visits them)."""
-    order: list[Node] = []
-    visited: set[Node] = set()
-    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
+    """The Nodes reachable from `roots` in the order backward visits them: newest first.
+
+    A Node is always made after the Nodes that made its inputs, so decreasing creation number (`seq`) puts every
+    Node before all the Nodes it depends on, which is exactly what reverse mode needs.
+    """
+    seen = {id(r): r for r in roots}
+    stack = list(seen.values())
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
+        node = stack.pop()
         for inp, needs in zip(node.inputs, node.needs_input_grad):
             if needs:
                 child = inp._node
-                if child is not None and child not in visited:
-                    stack.append((child, False))
-    order.reverse()
-    return order
+                if child is not None and id(child) not in seen:
+                    seen[id(child)] = child
+                    stack.append(child)
+    return sorted(seen.values(), key=lambda n: n.seq, reverse=True)
 
 
 def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_graph: bool, create_graph: bool,
@@ -57,29 +54,37 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
 
     with set_grad_enabled(create_graph):
         handed: set[int] = set()   # arrays already handed out: storing one of them in a leaf needs a copy
-        buffers: dict[Node, Any] = {}
-        root_nodes = []
+        buffers: dict[Node, Any] = {}  # the summed gradient of each Node's output(s), until the Node is visited
+        pending: list[tuple[int, Node]] = []  # Nodes with a gradient waiting, newest (largest seq) popped first
         for root, g in zip(roots, root_grads):
             handed.add(id(g))
             node = root._node
             if node is None:
                 _to_leaf(root, g, captured, leaf_captures, handed)
                 continue
-            _add_to_buffer(buffers, node, root._index, g)
-            root_nodes.append(node)
+            if node not in buffers:
+                heappush(pending, (-node.seq, node))
+            if node.n_outputs == 1:
+                buffers[node] = g if node not in buffers else buffers[node] + g
+            else:
+                _add_to_slot(buffers, node, root._index, g)
 
-        for node in topological_order(root_nodes):
-            grads = buffers.pop(node, None)
-            if grads is None:
-                continue
+        # Every consumer of a Node was made after it, so when a Node is popped all gradients for it are summed.
+        while pending:
+            node = heappop(pending)[1]
+            grads = buffers.pop(node)
+            reduce = node.kind._reduces_grad
             if node._saved is None:
                 raise GraphFreedError(
                     f"backward: the graph through {node.name} was already freed by a previous backward(); "
                     "pass retain_graph=True to the first backward() to go through it again")
             if node.n_outputs == 1:
+                if reduce:
+                    handed.add(id(grads))
                 grads = (grads,)
             else:
                 grads = tuple([node.kind._zeros_for(node, i) if g is None else g for i, g in enumerate(grads)])
+                handed.update(map(id, grads))
             if node.hooks is not None:
                 grads = _run_node_hooks(node, grads)
             if node.retains_grad and captured is None:
@@ -87,49 +92,54 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
             if node in node_captures:
                 for index, i in node_captures[node]:
                     captured[i] = grads[index]
-            for g in grads:
-                handed.add(id(g))
 
             if observers:
-                tokens = [o.backward_start(node) for o in observers]
-                input_grads = node.fn.backward(node, *grads)
-                input_grads = _as_tuple(node, input_grads)
-                for o, token in zip(list(observers), tokens):
-                    o.backward_end(token, node, grads, input_grads)
+                input_grads = _observed_backward(node, grads)
             else:
-                input_grads = _as_tuple(node, node.fn.backward(node, *grads))
+                input_grads = node.fn.backward(node, *grads)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if len(input_grads) != len(node.inputs):
+                raise BackwardError(
+                    f"{node.name}.backward returned {len(input_grads)} gradient(s) but forward took "
+                    f"{len(node.inputs)} input(s); return one per forward input, None for those that need none")
 
             for inp, needs, g in zip(node.inputs, node.needs_input_grad, input_grads):
                 if not needs or g is None:
                     continue
-                g = inp._reduce_grad(g, node)
+                if reduce:
+                    g = inp._reduce_grad(g, node)
                 child = inp._node
                 if child is None:
                     _to_leaf(inp, g, captured, leaf_captures, handed)
+                    continue
+                if child not in buffers:
+                    heappush(pending, (-child.seq, child))
+                    if child.n_outputs == 1:
+                        buffers[child] = g
+                        continue
+                if child.n_outputs == 1:
+                    buffers[child] = buffers[child] + g
                 else:
-                    _add_to_buffer(buffers, child, inp._index, g)
+                    _add_to_slot(buffers, child, inp._index, g)
             if not retain_graph:
-                node.release()
+                node._saved = None
     if captured is None:
         return None
     return [captured.get(i) for i in range(len(inputs))]
 
 
-def _as_tuple(node: Node, grads: Any) -> tuple:
-    if not isinstance(grads, tuple):
-        grads = (grads,)
-    if len(grads) != len(node.inputs):
-        raise BackwardError(
-            f"{node.name}.backward returned {len(grads)} gradient(s) but forward took {len(node.inputs)} input(s); "
-            "return one per forward input, None for those that need none")
-    return grads
+def _observed_backward(node: Node, grads: tuple) -> Any:
+    active = list(observers)
+    tokens = [o.backward_start(node) for o in active]
+    input_grads = node.fn.backward(node, *grads)
+    for o, token in zip(active, tokens):
+        o.backward_end(token, node, grads, input_grads if type(input_grads) is tuple else (input_grads,))
+    return input_grads
 
 
-def _add_to_buffer(buffers: dict, node: Node, index: int, g: Any) -> None:
-    if node.n_outputs == 1:
-        old = buffers.get(node)
-        buffers[node] = g if old is None else old + g
-        return
+def _add_to_slot(buffers: dict, node: Node, index: int, g: Any) -> None:
+    """Accumulate the gradient of output `index` of a multi-output Node."""
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * node.n_outputs

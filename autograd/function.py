@@ -11,6 +11,7 @@ of gradients come for free.
 """
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from .errors import BackwardError, GraphFreedError
@@ -23,7 +24,9 @@ class Variable:
     `_node` is the Node that made it (None for a leaf), `_index` which output of that Node it is.
     """
 
-    __slots__ = ("_node", "_index", "_requires_grad", "_version", "__weakref__")
+    __slots__ = ("_node", "_requires_grad", "__dict__", "__weakref__")
+    _index = 0     # which output of its Node (class defaults: most values never change them)
+    _version = 0   # when it was last changed in place (a creation number, see mark_modified)
 
     @property
     def requires_grad(self) -> bool:
@@ -40,6 +43,9 @@ class Variable:
         return self._node
 
 
+_creation_counter = itertools.count()
+
+
 class Node:
     """One recorded operation; it is also the `ctx` passed to `forward` and `backward`.
 
@@ -47,23 +53,29 @@ class Node:
         fn: the Function class that ran.
         inputs: the positional arguments of `apply`, Variables and plain values alike.
         needs_input_grad: for each input, whether a gradient must flow to it.
+        kind: the class of its outputs (Tensor or Value).
+    Ops may set any other attribute on it in forward (ctx.mask = ...) for their backward.
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "kind", "n_outputs", "_saved", "_saved_outputs",
-                 "_saved_versions", "hooks", "retains_grad", "retained_grad", "__dict__", "__weakref__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "kind", "seq", "_saved", "retains_grad", "__dict__",
+                 "__weakref__")
+
+    # rarely changed: class-level defaults keep the per-op record small and fast to make
+    n_outputs = 1
+    _saved_outputs: tuple = ()
+    outputs_modified = False
+    scope: tuple | None = None  # the module calls it was made in, e.g. (("", "MLP"), ("layers.0", "Linear"))
+    hooks: list | None = None
+    retained_grad: Any = None
 
     def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple, kind: type) -> None:
         self.fn = fn
         self.inputs = inputs
         self.needs_input_grad = needs_input_grad
         self.kind = kind
-        self.n_outputs = 1
+        self.seq = next(_creation_counter)  # Nodes made later get larger numbers: backward visits newest first
         self._saved: tuple | None = ()
-        self._saved_outputs: tuple = ()
-        self._saved_versions: tuple = ()
-        self.hooks: list | None = None
-        self.retains_grad = kind._retains_grad
-        self.retained_grad: Any = None
+        self.retains_grad = kind._retains_grad  # always for Value; for Tensor after retain_grad()
 
     @property
     def name(self) -> str:
@@ -72,7 +84,6 @@ class Node:
     def save_for_backward(self, *items: Any) -> None:
         """Keep input Tensors (or the output array about to be returned) for backward."""
         self._saved = items
-        self._saved_versions = tuple([t._version if isinstance(t, Variable) else None for t in items])
 
     @property
     def saved_tensors(self) -> tuple:
@@ -82,19 +93,30 @@ class Node:
             raise GraphFreedError(
                 f"{self.name}: the graph was already freed by a previous backward(); "
                 "pass retain_graph=True to the first backward() to go through it again")
-        for item, version in zip(saved, self._saved_versions):
-            if version is not None and item._version != version:
-                raise BackwardError(
-                    f"{self.name}: a Tensor of shape {getattr(item, 'shape', ())} saved for backward was modified by "
-                    f"an in-place operation (version {version} -> {item._version}); use an out-of-place op "
-                    "(x = x + y instead of x += y) or clone it before modifying")
+        plain = []
+        for item in saved:
+            if isinstance(item, Variable):
+                if item._version > self.seq:
+                    self._raise_modified(item)
+                item = item.data
+            plain.append(item)
+        if self.outputs_modified:
+            self._raise_modified(None)
         if not _state.enabled:
-            return tuple([item.data if isinstance(item, Variable) else item for item in saved])
+            return tuple(plain)
         if not self._saved_outputs:
             return saved
         # A saved output is rebuilt as a Variable of this Node: the same graph value, without a Node->output cycle.
-        return tuple([self.kind._from_node(item, self, self._saved_outputs[i]) if self._saved_outputs[i] is not None
-                      else item for i, item in enumerate(saved)])
+        marks = self._saved_outputs
+        return tuple([item if marks[i] is None else self.kind._from_node(item, self, marks[i])
+                      for i, item in enumerate(saved)])
+
+    def _raise_modified(self, item: Any) -> None:
+        what = f"a Tensor of shape {item.shape}" if item is not None else "its output"
+        raise BackwardError(
+            f"{self.name}: {what}, saved for backward, was modified by an in-place operation after {self.name} "
+            "used it, so its gradient would be wrong; use an out-of-place op (x = x + y instead of x += y), or "
+            "modify a copy")
 
     def register_hook(self, index: int, hook: Any) -> None:
         if self.hooks is None:
@@ -104,7 +126,6 @@ class Node:
     def release(self) -> None:
         """Drop what forward saved (after a backward without retain_graph)."""
         self._saved = None
-        self._saved_versions = ()
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
@@ -136,7 +157,7 @@ class Function:
         return _apply(cls, args)
 
 
-def _apply(cls: type, args: tuple) -> Any:
+def _apply(cls: Any, args: tuple) -> Any:
     kind = None
     needs = []
     for a in args:
@@ -152,22 +173,45 @@ def _apply(cls: type, args: tuple) -> Any:
     if kind is None:
         raise TypeError(f"{cls.__name__}.apply: expected at least one Tensor or Value argument, got "
                         f"{', '.join(type(a).__name__ for a in args) or 'no arguments'}")
-    record = _state.enabled and True in needs
-    ctx = Node(cls, args, tuple(needs), kind)
+    needs = tuple(needs)
+    ctx = Node(cls, args, _needs_cache.setdefault(needs, needs), kind)
+    if _state.scope is not None:
+        ctx.scope = _state.scope
     out = cls.forward(ctx, *args)
-    if isinstance(out, tuple):
-        if not record:
+    if not (_state.enabled and True in needs):
+        if type(out) is tuple:
             return tuple([kind._constant(o) for o in out])
+        return kind._constant(out)
+    if type(out) is tuple:
         ctx.n_outputs = len(out)
         ctx.outputs_meta = [kind._meta(o) for o in out]
         if ctx._saved:
             _mark_saved_outputs(ctx, out)
         return tuple([kind._from_node(o, ctx, i) for i, o in enumerate(out)])
-    if not record:
-        return kind._constant(out)
-    if ctx._saved:
-        _mark_saved_outputs(ctx, (out,))
+    for item in ctx._saved:
+        if item is out:
+            _mark_saved_outputs(ctx, (out,))
+            break
     return kind._from_node(out, ctx, 0)
+
+
+class module_scope:
+    """Context manager marking the Nodes made inside as belonging to a module call (nn.Module.__call__ uses it).
+
+    Args:
+        name: the module's dotted name ("layers.0"), "" for the outermost module.
+        type_name: the module's class name ("Linear").
+    """
+
+    def __init__(self, name: str, type_name: str) -> None:
+        self.entry = (name, type_name)
+
+    def __enter__(self) -> None:
+        self.prev = _state.scope
+        _state.scope = (self.prev or ()) + (self.entry,)
+
+    def __exit__(self, *exc: object) -> None:
+        _state.scope = self.prev
 
 
 class OpObserver:
@@ -201,16 +245,20 @@ def _apply_observed(cls: type, args: tuple) -> Any:
     return outputs
 
 
+# needs_input_grad tuples are few ((True, False), ...): one shared copy each keeps the per-op record small
+_needs_cache: dict = {}
+
+
+def mark_modified(x: Variable) -> None:
+    """Record that `x` was just changed in place, so ops that saved it earlier refuse to use it in backward."""
+    x._version = next(_creation_counter)
+    node = x._node
+    if node is not None and node._saved_outputs and x._index in node._saved_outputs:
+        node.outputs_modified = True
+
+
 def _mark_saved_outputs(ctx: Node, outs: tuple) -> None:
-    marks = []
-    found = False
-    for item in ctx._saved:
-        index = None
-        for i, o in enumerate(outs):
-            if item is o:
-                index = i
-                found = True
-                break
-        marks.append(index)
-    if found:
-        ctx._saved_outputs = tuple(marks)
+    """Note which saved items are outputs of the op, so create_graph can rebuild them as graph values."""
+    marks = tuple(next((i for i, o in enumerate(outs) if item is o), None) for item in ctx._saved)
+    if any(m is not None for m in marks):
+        ctx._saved_outputs = marks

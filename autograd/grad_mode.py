@@ -13,6 +13,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class _GradState(threading.local):
     enabled = True
+    scope = None  # the nn.Module calls the running op is inside, innermost last (see function.module_scope)
 
 
 _state = _GradState()

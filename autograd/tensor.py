@@ -63,19 +63,18 @@ class Tensor(Variable):
         dtype: numpy dtype; by default float arrays keep theirs and Python numbers become the default dtype.
     """
 
-    __slots__ = ("data", "_grad", "_hooks", "name")
+    __slots__ = ("data",)
     __array_ufunc__: Any  # set below: numpy ufuncs on Tensors record Tensor ops
+    _reduces_grad = True  # gradients are summed back over broadcast axes and cast to the dtype
     _retains_grad = False
+    _grad: Tensor | None = None
+    _hooks: list | None = None
+    name: str | None = None  # set on parameters by nn.Module, shown in drawings
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = as_array(data, dtype)
         self._node = None
-        self._index = 0
         self._requires_grad = False
-        self._version = 0
-        self._grad = None
-        self._hooks = None
-        self.name = None
         if requires_grad:
             self.requires_grad = True
 
@@ -85,12 +84,7 @@ class Tensor(Variable):
         t = object.__new__(Tensor)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
         t._node = None
-        t._index = 0
         t._requires_grad = False
-        t._version = 0
-        t._grad = None
-        t._hooks = None
-        t.name = None
         return t
 
     @classmethod
@@ -98,12 +92,9 @@ class Tensor(Variable):
         t = object.__new__(Tensor)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
         t._node = node
-        t._index = index
         t._requires_grad = True
-        t._version = 0
-        t._grad = None
-        t._hooks = None
-        t.name = None
+        if index:
+            t._index = index
         return t
 
     @staticmethod
@@ -118,13 +109,15 @@ class Tensor(Variable):
 
     def _reduce_grad(self, g: Any, node: Node) -> Any:
         """The gradient `g` sent to this Tensor, summed back over broadcast axes and cast to this Tensor's dtype."""
+        data = self.data
+        if type(g) is np.ndarray and g.shape == data.shape and g.dtype is data.dtype:
+            return g
         if not isinstance(g, (np.ndarray, Tensor)):
             g = np.asarray(g)
-        shape = self.data.shape
-        if g.shape != shape:
-            g = _sum_to(g, shape, node)
-        if g.dtype != self.data.dtype:
-            g = g.astype(self.data.dtype)
+        if g.shape != data.shape:
+            g = _sum_to(g, data.shape, node)
+        if g.dtype != data.dtype:
+            g = g.astype(data.dtype)
         return g
 
     def _accumulate(self, g: Any, handed: set) -> None:
@@ -542,11 +535,16 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     """The other operand of a binary op as a Tensor; a Python number takes the dtype of the Tensor it meets."""
     if isinstance(x, Tensor):
         return x
+    if (type(x) is float or type(x) is int) and x:  # not 0: 0.0 and -0.0 are equal keys but differ in sign
+        key = (type(x), x, like.data.dtype)
+        constant = _scalar_constants.get(key)
+        if constant is None:
+            if len(_scalar_constants) > 4096:
+                _scalar_constants.clear()
+            constant = _scalar_constants[key] = _number_constant(x, like)
+        return constant
     if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
-        kind = like.data.dtype.kind
-        if kind == "f" or (kind in "iu" and isinstance(x, numbers.Integral)):
-            return Tensor._constant(np.asarray(x, dtype=like.data.dtype))
-        return Tensor._constant(np.asarray(x, dtype=_default_dtype if isinstance(x, float) else None))
+        return _number_constant(x, like)
     if isinstance(x, Variable):
         raise TypeError(f"cannot combine a Tensor with a {type(x).__name__}; use Tensors throughout")
     array = np.asarray(x)
@@ -554,6 +552,18 @@ def _operand(x: Any, like: Tensor) -> Tensor:
         raise TypeError(f"cannot combine a Tensor with {type(x).__name__} (dtype {array.dtype}); "
                         "use numbers, arrays or Tensors")
     return Tensor._constant(array)
+
+
+# Python numbers met in expressions (x * 0.5, 1 - y) become constant Tensors once per (number, dtype): they are
+# never modified, so sharing them saves making a new array for every operation.
+_scalar_constants: dict = {}
+
+
+def _number_constant(x: Any, like: Tensor) -> Tensor:
+    kind = like.data.dtype.kind
+    if kind == "f" or (kind in "iu" and isinstance(x, numbers.Integral)):
+        return Tensor._constant(np.asarray(x, dtype=like.data.dtype))
+    return Tensor._constant(np.asarray(x, dtype=_default_dtype if isinstance(x, float) else None))
 
 
 def _index_data(index: Any) -> Any:

@@ -84,12 +84,14 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.slope = 1.0 if x.data > 0 else 0.0
-        return x.data * ctx.slope
+        y = x.data if x.data > 0 else 0.0
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.slope
+        (y,) = ctx.saved_tensors
+        return grad * (1.0 if y > 0 else 0.0)
 
 
 class Sigmoid(Function):
@@ -116,8 +118,11 @@ class Value(Variable):
         requires_grad: whether backward fills `.grad` (True by default, as in micrograd).
     """
 
-    __slots__ = ("data", "_grad", "label")
+    __slots__ = ("data",)
+    _reduces_grad = False  # a float gradient needs no summing back
     _retains_grad = True  # every Value keeps its gradient after backward, so a drawing can show them all
+    _grad = 0.0
+    label = ""
 
     def __init__(self, data: float, label: str = "", requires_grad: bool = True) -> None:
         if isinstance(data, Value):
@@ -126,24 +131,18 @@ class Value(Variable):
             self.data = float(data)
         except (TypeError, ValueError):
             raise TypeError(f"Value: expected a number, got {type(data).__name__}") from None
-        self.label = label
-        self._grad = 0.0
+        if label:
+            self.label = label
         self._node = None
-        self._index = 0
         self._requires_grad = bool(requires_grad)
-        self._version = 0
 
     # --- how the engine and Function.apply make and feed Values -------------------------------------------------
     @classmethod
     def _from_node(cls, data: Any, node: Node, index: int) -> Value:
         v = object.__new__(Value)
         v.data = data
-        v.label = ""
-        v._grad = 0.0
         v._node = node
-        v._index = index
         v._requires_grad = True
-        v._version = 0
         return v
 
     @classmethod
@@ -287,11 +286,22 @@ Value._result_kind = Value
 def _value(x: Any) -> Value:
     if isinstance(x, Value):
         return x
+    if type(x) is float or type(x) is int:
+        constant = _constants.get(x)
+        if constant is None or constant.data != x:
+            if len(_constants) > 4096:
+                _constants.clear()
+            constant = _constants[x] = Value(x, requires_grad=False)
+        return constant
     if isinstance(x, Variable):
         raise TypeError(f"cannot combine a Value with a {type(x).__name__}; use Values throughout")
     if not isinstance(x, (int, float)):
         raise TypeError(f"cannot combine a Value with {type(x).__name__}; use numbers or Values")
     return Value(x, requires_grad=False)
+
+
+# Numbers met in expressions (2 * v, v + 1) become constant Values once each: they never change, so they are shared.
+_constants: dict = {}
 
 
 def _number(x: Any) -> float:

@@ -8,3 +8,15 @@ if getattr(_autograd, "PROJECT", None) != "chainrule":
         f"nn: the `autograd` found at {getattr(_autograd, '__file__', '?')} is not chainrule's but the unrelated "
         "`autograd` package from the package index, installed in the same environment; the two cannot share one. "
         "Fix: create a fresh virtual environment and `pip install -e .` there (or `pip uninstall autograd`).")
+
+from . import data, functional, init, scalar, utils
+from .activation import GELU, Dropout, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .attention import GPT, CausalSelfAttention, GPTConfig, TransformerBlock
+from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .embedding import Embedding
+from .linear import MLP, Flatten, Identity, Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, L1Loss, MSELoss, NLLLoss
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .serialization import load, save
+from .summary import summary

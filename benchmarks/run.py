@@ -1,0 +1,244 @@
+"""Speed of the engine, as ratios to a baseline measured in the same process (machines here are shared and noisy).
+
+Each workload runs a warm-up, then `--repeat` times back to back (no gc.collect or sleep in between: idle BLAS
+threads would distort the figures); the table shows medians and the ratio to the baseline.
+
+    python benchmarks/run.py            # every workload
+    python benchmarks/run.py W3 W4      # some of them
+    python benchmarks/run.py W2 --depth 1000000
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import autograd as ag  # noqa: E402
+from autograd import Tensor, Value  # noqa: E402
+
+
+def median_time(step: Callable[[], object], repeat: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def row(name: str, seconds: float, base: float | None = None, extra: str = "") -> None:
+    ratio = f"{seconds / base:6.2f}x" if base else "   base"
+    print(f"  {name:<44} {seconds * 1e3:10.3f} ms  {ratio}  {extra}")
+
+
+# --- W1: micrograd's demo step with Value -------------------------------------------------------------------------
+def moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, np.pi, n)
+    upper = rng.random(n) < 0.5
+    x = np.where(upper, np.cos(t), 1 - np.cos(t))
+    y = np.where(upper, np.sin(t), 0.5 - np.sin(t))
+    X = np.stack([x, y], 1) + noise * rng.standard_normal((n, 2))
+    return X, np.where(upper, -1.0, 1.0)
+
+
+def scalar_mlp(sizes: list[int], seed: int = 0) -> list[list[tuple[list[Value], Value]]]:
+    rng = np.random.default_rng(seed)
+    return [[([Value(w) for w in rng.uniform(-1, 1, n_in)], Value(0.0)) for _ in range(n_out)]
+            for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+
+
+def scalar_forward(layers, x):
+    for k, layer in enumerate(layers):
+        last = k == len(layers) - 1
+        out = []
+        for w, b in layer:
+            act = sum((wi * xi for wi, xi in zip(w, x)), b)
+            out.append(act if last else act.relu())
+        x = out
+    return x[0]
+
+
+def w1() -> None:
+    print("W1  scalar: MLP(2,[16,16,1]) on 100 two-moons points, max-margin loss + L2, one SGD step")
+    X, y = moons()
+    layers = scalar_mlp([2, 16, 16, 1])
+    params = [p for layer in layers for w, b in layer for p in (*w, b)]
+    nodes = [0]
+
+    def step() -> None:
+        scores = [scalar_forward(layers, [Value(a, requires_grad=False) for a in xi]) for xi in X]
+        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg = 1e-4 * sum((p * p for p in params))
+        loss = data_loss + reg
+        nodes[0] = len(ag.engine.topological_order([loss._node]))
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        for p in params:
+            p.data -= 0.01 * p.grad
+
+    t = median_time(step, repeat=5, warmup=1)
+    row("chainrule Value", t, extra=f"{nodes[0]:,} nodes, {nodes[0] / t:,.0f} nodes/s")
+    try:
+        from micrograd.engine import Value as MValue
+        from micrograd.nn import MLP
+    except ImportError:
+        print("  micrograd not installed (pip install micrograd) - no comparison")
+        return
+    model = MLP(2, [16, 16, 1])
+
+    def micro_step() -> None:
+        scores = [model([MValue(a) for a in xi]) for xi in X]
+        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+        loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum((p * p for p in model.parameters()))
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 0.01 * p.grad
+
+    tm = median_time(micro_step, repeat=3, warmup=1)
+    row("micrograd 0.1.0 (same step)", tm, t, extra=f"{nodes[0] / tm:,.0f} nodes/s (chainrule {tm / t:.1f}x faster)")
+
+
+# --- W2: depth ----------------------------------------------------------------------------------------------------
+def w2(depth: int) -> None:
+    print(f"W2  depth: x = x * 1.0001 + 0.0001 repeated N times, then backward (time per step should stay flat)")
+    for kind in ("Value", "Tensor"):
+        for n in (depth // 10, depth):
+            x = Value(1.0) if kind == "Value" else Tensor(np.ones(1), requires_grad=True)
+            start = time.perf_counter()
+            y = x
+            for _ in range(n):
+                y = y * 1.0001 + 0.0001
+            y.sum().backward() if kind == "Tensor" else y.backward()
+            t = time.perf_counter() - start
+            del y
+            print(f"  {kind:<7} N={n:>9,}  {t:7.2f} s   {t / n * 1e6:6.2f} us per step   grad {float(np.asarray(x.grad.data if kind == 'Tensor' else x.grad).ravel()[0]):.5g}")
+
+
+# --- W3: one MLP training step ------------------------------------------------------------------------------------
+def mlp_data(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((128, 784)).astype(np.float32)
+    labels = rng.integers(0, 10, 128)
+    sizes = [784, 256, 256, 10]
+    params = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(n_in)
+        params += [rng.uniform(-bound, bound, (n_in, n_out)).astype(np.float32), np.zeros(n_out, np.float32)]
+    return X, labels, params
+
+
+def numpy_step(X, labels, params, lr=0.01):
+    W1, b1, W2, b2, W3, b3 = params
+    n = X.shape[0]
+    h1 = X @ W1 + b1
+    a1 = np.maximum(h1, 0)
+    h2 = a1 @ W2 + b2
+    a2 = np.maximum(h2, 0)
+    logits = a2 @ W3 + b3
+    shifted = logits - logits.max(1, keepdims=True)
+    exp = np.exp(shifted)
+    probs = exp / exp.sum(1, keepdims=True)
+    loss = -np.log(probs[np.arange(n), labels]).mean()
+    d = probs
+    d[np.arange(n), labels] -= 1
+    d /= n
+    dW3, db3 = a2.T @ d, d.sum(0)
+    da2 = d @ W3.T
+    da2[h2 <= 0] = 0
+    dW2, db2 = a1.T @ da2, da2.sum(0)
+    da1 = da2 @ W2.T
+    da1[h1 <= 0] = 0
+    dW1, db1 = X.T @ da1, da1.sum(0)
+    for p, g in zip(params, (dW1, db1, dW2, db2, dW3, db3)):
+        p -= lr * g
+    return loss
+
+
+def tensor_step(X, labels, params, lr=0.01):
+    W1, b1, W2, b2, W3, b3 = params
+    n = X.shape[0]
+    h = (X @ W1 + b1).relu()
+    h = (h @ W2 + b2).relu()
+    logits = h @ W3 + b3
+    loss = (logits.logsumexp(axis=1) - logits[np.arange(n), labels]).mean()
+    for p in params:
+        p.grad = None
+    loss.backward()
+    with ag.no_grad():
+        for p in params:
+            p.data -= lr * p.grad.data
+    return loss
+
+
+def w3() -> None:
+    print("W3  floor: one training step of a 784-256-256-10 ReLU MLP, batch 128, float32, cross-entropy, SGD")
+    X, labels, params = mlp_data()
+    base = median_time(lambda: numpy_step(X, labels, params), repeat=30, warmup=5)
+    row("hand-written numpy step", base)
+    X, labels, arrays = mlp_data()
+    tparams = [Tensor(p, requires_grad=True) for p in arrays]
+    Xt = Tensor(X)
+    t = median_time(lambda: tensor_step(Xt, labels, tparams), repeat=30, warmup=5)
+    row("Tensor ops (target <= 1.15x)", t, base)
+    assert tparams[0].dtype == np.float32 and tparams[0].grad.dtype == np.float32
+
+
+# --- W4: per-op overhead ------------------------------------------------------------------------------------------
+def chain_numpy(x: np.ndarray) -> np.ndarray:
+    for i in range(1000):
+        if i % 10 == 9:
+            x = np.tanh(x)
+        elif i % 2:
+            x = x + 0.5
+        else:
+            x = x * 0.9
+    return x
+
+
+def chain_tensor(x: Tensor) -> None:
+    y = x
+    for i in range(1000):
+        if i % 10 == 9:
+            y = y.tanh()
+        elif i % 2:
+            y = y + 0.5
+        else:
+            y = y * 0.9
+    y.sum().backward()
+
+
+def w4() -> None:
+    print("W4  per-op overhead: 1,000 chained elementwise ops on a (4,) float64 tensor, then backward")
+    data = np.linspace(-1, 1, 4)
+    base = median_time(lambda: chain_numpy(data), repeat=30, warmup=5)
+    row("plain numpy, forward only", base, extra=f"{base * 1e3:.2f} us per op")
+    x = Tensor(data, requires_grad=True)
+    t = median_time(lambda: chain_tensor(x), repeat=30, warmup=5)
+    row("Tensor forward + backward (target <= 8x)", t, base, extra=f"{t * 1e3:.2f} us per op")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("workloads", nargs="*", default=["W1", "W2", "W3", "W4"])
+    parser.add_argument("--depth", type=int, default=1_000_000, help="N for W2")
+    args = parser.parse_args()
+    for name in args.workloads:
+        {"W1": w1, "W2": lambda: w2(args.depth), "W3": w3, "W4": w4}[name.upper()]()
+        print()
+
+
+if __name__ == "__main__":
+    main()

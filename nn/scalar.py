@@ -1,0 +1,1 @@
+"""scalar (being written)."""
