@@ -1,31 +1,437 @@
-"""Convolution and pooling (being written)."""
+"""Convolution and pooling over NCHW images: fused ops built on strided windows (im2col) and matrix products, their
+functional forms `conv2d`, `max_pool2d`, `avg_pool2d`, and the layers Conv2d, MaxPool2d and AvgPool2d.
+
+Each op's gradient is again one of these ops (the input gradient of a convolution is a transposed convolution, and so
+on), so the backward passes run at numpy speed and can themselves be differentiated under create_graph.
+"""
 from __future__ import annotations
 
-from .module import Module
+import math
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from autograd import Function, Tensor, get_default_dtype
+from autograd.errors import ShapeError
+from autograd.ops.shape import index_add
+
+from . import init
+from .module import Module, Parameter
+
+# --- numpy kernels ---------------------------------------------------------------------------------------------------
+def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
 
 
+def _pad(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> np.ndarray:
+    """Every window of `x` as a column: (N, C*kH*kW, OH*OW), rows ordered like a flattened (C, kH, kW) weight."""
+    N, C = x.shape[:2]
+    windows = sliding_window_view(_pad(x, padding), kernel, axis=(2, 3))[:, :, ::stride[0], ::stride[1]]
+    OH, OW = windows.shape[2:4]
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * kernel[0] * kernel[1], OH * OW)
+
+
+def _col2im(cols: np.ndarray, x_shape: tuple, kernel: tuple, stride: tuple, padding: tuple, OH: int,
+            OW: int) -> np.ndarray:
+    """The adjoint of _im2col: add each column back onto the window it came from."""
+    N, C, H, W = x_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    cols = cols.reshape(N, C, kh, kw, OH, OW)
+    out = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    # one strided add per kernel offset (kH*kW of them): faster than np.add.at over every pixel
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i:i + sh * OH:sh, j:j + sw * OW:sw] += cols[:, :, i, j]
+    return out[:, :, ph:ph + H, pw:pw + W]
+
+
+def _conv(x: np.ndarray, weight: np.ndarray, stride: tuple, padding: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The convolution y (N, O, OH, OW) and the columns it was computed from."""
+    N, (O, _, kh, kw) = x.shape[0], weight.shape
+    cols = _im2col(x, (kh, kw), stride, padding)
+    y = weight.reshape(O, -1) @ cols  # (N, O, OH*OW): one small matrix product per image, contiguous NCHW result
+    return y.reshape(N, O, _out_size(x.shape[2], kh, stride[0], padding[0]),
+                     _out_size(x.shape[3], kw, stride[1], padding[1])), cols
+
+
+def _conv_input_grad(grad: np.ndarray, weight: np.ndarray, x_shape: tuple, stride: tuple,
+                     padding: tuple) -> np.ndarray:
+    N, O, OH, OW = grad.shape
+    cols = weight.reshape(O, -1).T @ grad.reshape(N, O, OH * OW)  # (N, C*kH*kW, OH*OW)
+    return _col2im(cols, x_shape, weight.shape[2:], stride, padding, OH, OW)
+
+
+def _conv_weight_grad(cols: np.ndarray, grad: np.ndarray, w_shape: tuple) -> np.ndarray:
+    N, O = grad.shape[:2]
+    g = grad.reshape(N, O, -1)
+    return (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(w_shape)
+
+
+# --- convolution ops ---------------------------------------------------------------------------------------------------
+class Convolution(Function):
+    """y = conv2d(x, W) + b;  dy/dx = conv_transpose2d(grad, W),  dy/dW = sum over windows of grad * x,  dy/db = 1"""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding):
+        ctx.kernel_size, ctx.stride, ctx.padding = weight.data.shape[2:], stride, padding
+        y, cols = _conv(x.data, weight.data, stride, padding)
+        if bias is not None:
+            y += bias.data.reshape(-1, 1, 1)
+        if ctx.needs_input_grad[1]:
+            ctx.cols = cols  # kept so the weight gradient need not rebuild them
+        ctx.save_for_backward(x, weight)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
+        stride, padding = ctx.stride, ctx.padding
+        dx = dw = db = None
+        if isinstance(grad, np.ndarray):
+            if needs_x:
+                dx = _conv_input_grad(grad, weight, x.shape, stride, padding)
+            if needs_w:
+                dw = _conv_weight_grad(ctx.cols, grad, weight.shape)
+        else:  # create_graph: the same maths as recorded ops
+            if needs_x:
+                dx = TransposedConvolution.apply(grad, weight, x.shape, stride, padding)
+            if needs_w:
+                dw = ConvolutionWeightGrad.apply(x, grad, weight.shape, stride, padding)
+        if needs_b:
+            db = grad.sum(axis=(0, 2, 3))
+        return dx, dw, db, None, None
+
+
+class TransposedConvolution(Function):
+    """z = conv_transpose2d(g, W) (the input gradient of conv2d);  dz/dg = conv2d(., W),  dz/dW = conv weight grad"""
+
+    @staticmethod
+    def forward(ctx, grad, weight, x_shape, stride, padding):
+        ctx.kernel_size, ctx.stride, ctx.padding = weight.data.shape[2:], stride, padding
+        ctx.save_for_backward(grad, weight)
+        return _conv_input_grad(grad.data, weight.data, x_shape, stride, padding)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        grad, weight = ctx.saved_tensors
+        needs_g, needs_w = ctx.needs_input_grad[:2]
+        d_grad = _call(Convolution, upstream, weight, None, ctx.stride, ctx.padding) if needs_g else None
+        d_weight = _weight_grad(upstream, grad, weight.shape, ctx.stride, ctx.padding) if needs_w else None
+        return d_grad, d_weight, None, None, None
+
+
+class ConvolutionWeightGrad(Function):
+    """z = dconv2d(x, W)/dW applied to g;  dz/dx = conv_transpose2d(g, .),  dz/dg = conv2d(x, .)"""
+
+    @staticmethod
+    def forward(ctx, x, grad, w_shape, stride, padding):
+        ctx.kernel_size, ctx.stride, ctx.padding = w_shape[2:], stride, padding
+        ctx.save_for_backward(x, grad)
+        return _conv_weight_grad(_im2col(x.data, w_shape[2:], stride, padding), grad.data, w_shape)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        x, grad = ctx.saved_tensors
+        needs_x, needs_g = ctx.needs_input_grad[:2]
+        dx = _call(TransposedConvolution, grad, upstream, x.shape, ctx.stride, ctx.padding) if needs_x else None
+        d_grad = _call(Convolution, x, upstream, None, ctx.stride, ctx.padding) if needs_g else None
+        return dx, d_grad, None, None, None
+
+
+def _weight_grad(x: Any, grad: Any, w_shape: tuple, stride: tuple, padding: tuple) -> Any:
+    if isinstance(x, np.ndarray) and isinstance(grad, np.ndarray):
+        return _conv_weight_grad(_im2col(x, w_shape[2:], stride, padding), grad, w_shape)
+    return ConvolutionWeightGrad.apply(_as_tensor(x), _as_tensor(grad), w_shape, stride, padding)
+
+
+def _call(fn: type, *args: Any) -> Any:
+    """Run op `fn` on plain arrays (an ordinary backward) or record it on Tensors (create_graph)."""
+    if any(isinstance(a, Tensor) for a in args):
+        return fn.apply(*[_as_tensor(a) if isinstance(a, np.ndarray) else a for a in args])
+    if fn is Convolution:
+        return _conv(args[0], args[1], args[3], args[4])[0]
+    if fn is TransposedConvolution:
+        return _conv_input_grad(*args)
+    if fn is AvgPool:
+        return _avg_pool(*args)
+    return _avg_pool_transpose(*args)
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor._constant(np.asarray(x))
+
+
+# --- pooling ops -----------------------------------------------------------------------------------------------------
+def _offsets(kernel: tuple, stride: tuple, OH: int, OW: int):
+    """(k, index) for each kernel offset: index picks, from the padded input, that offset of every window."""
+    (kh, kw), (sh, sw) = kernel, stride
+    for i in range(kh):
+        for j in range(kw):
+            yield i * kw + j, (slice(None), slice(None), slice(i, i + sh * OH, sh), slice(j, j + sw * OW, sw))
+
+
+def _pool_shape(shape: tuple, kernel: tuple, stride: tuple, padding: tuple) -> tuple[int, int]:
+    return (_out_size(shape[2], kernel[0], stride[0], padding[0]), _out_size(shape[3], kernel[1], stride[1], padding[1]))
+
+
+class MaxPool(Function):
+    """y = max of each window of x;  dy/dx = 1 at the window's maximum (the first one on a tie), 0 elsewhere"""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding):
+        ctx.kernel_size, ctx.stride, ctx.padding = kernel_size, stride, padding
+        data = x.data
+        OH, OW = _pool_shape(data.shape, kernel_size, stride, padding)
+        padded = _pad(data, padding, -np.inf)
+        offsets = _offsets(kernel_size, stride, OH, OW)
+        best = padded[next(offsets)[1]].copy()
+        which = np.zeros(best.shape, dtype=np.int16)  # which kernel offset holds each window's maximum
+        for k, index in offsets:
+            candidate = padded[index]
+            better = candidate > best  # strictly greater: the first maximum in reading order keeps a tie
+            np.maximum(best, candidate, out=best)
+            which[better] = k
+        ctx.which, ctx.shape = which, data.shape
+        return best
+
+    @staticmethod
+    def backward(ctx, grad):
+        kernel, stride, (ph, pw) = ctx.kernel_size, ctx.stride, ctx.padding
+        N, C, H, W = ctx.shape
+        OH, OW = ctx.which.shape[2:]
+        if isinstance(grad, np.ndarray):
+            out = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=grad.dtype)
+            for k, index in _offsets(kernel, stride, OH, OW):
+                out[index] += np.where(ctx.which == k, grad, 0)
+            return out[:, :, ph:ph + H, pw:pw + W], None, None, None
+        # create_graph: the same routing as a recorded scatter (its gradient gathers from the same positions)
+        return index_add(grad, _argmax_index(ctx), ctx.shape, grad.dtype), None, None, None
+
+
+def _argmax_index(ctx) -> tuple:
+    """Where each window's maximum sits in the unpadded input, as an integer index for fancy indexing."""
+    N, C, OH, OW = ctx.which.shape
+    (kh, kw), (sh, sw), (ph, pw) = ctx.kernel_size, ctx.stride, ctx.padding
+    rows = np.arange(OH).reshape(-1, 1) * sh + ctx.which // kw - ph
+    cols = np.arange(OW) * sw + ctx.which % kw - pw
+    return (np.arange(N).reshape(-1, 1, 1, 1), np.arange(C).reshape(-1, 1, 1), rows, cols)
+
+
+def _avg_pool(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> np.ndarray:
+    OH, OW = _pool_shape(x.shape, kernel, stride, padding)
+    padded = _pad(x, padding)
+    out = np.zeros(x.shape[:2] + (OH, OW), dtype=x.dtype)
+    for _, index in _offsets(kernel, stride, OH, OW):
+        out += padded[index]
+    out *= 1.0 / (kernel[0] * kernel[1])
+    return out
+
+
+def _avg_pool_transpose(grad: np.ndarray, x_shape: tuple, kernel: tuple, stride: tuple,
+                        padding: tuple) -> np.ndarray:
+    N, C, H, W = x_shape
+    (ph, pw), OH, OW = padding, grad.shape[2], grad.shape[3]
+    share = grad * (1.0 / (kernel[0] * kernel[1]))
+    out = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=grad.dtype)
+    for _, index in _offsets(kernel, stride, OH, OW):
+        out[index] += share
+    return out[:, :, ph:ph + H, pw:pw + W]
+
+
+class AvgPool(Function):
+    """y = mean of each window of x (padding counts as zeros);  dy/dx = 1/(kH*kW) for each window x is in"""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding):
+        ctx.kernel_size, ctx.stride, ctx.padding, ctx.shape = kernel_size, stride, padding, x.data.shape
+        return _avg_pool(x.data, kernel_size, stride, padding)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _call(AvgPoolTranspose, grad, ctx.shape, ctx.kernel_size, ctx.stride, ctx.padding), None, None, None
+
+
+class AvgPoolTranspose(Function):
+    """z = each g spread evenly over its window (the input gradient of avg_pool2d);  dz/dg = avg_pool2d(.)"""
+
+    @staticmethod
+    def forward(ctx, grad, x_shape, kernel_size, stride, padding):
+        ctx.kernel_size, ctx.stride, ctx.padding = kernel_size, stride, padding
+        return _avg_pool_transpose(grad.data, x_shape, kernel_size, stride, padding)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        return _call(AvgPool, upstream, ctx.kernel_size, ctx.stride, ctx.padding), None, None, None, None
+
+
+# --- argument checks -------------------------------------------------------------------------------------------------
+def _pair(value: Any, what: str, name: str, minimum: int) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v >= minimum for v in pair):
+        raise ValueError(f"{name}: {what} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _check_input(x: Any, name: str, channels: int | None = None) -> Tensor:
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
+        want = f"(N, {channels}, H, W)" if channels is not None else "(N, C, H, W)"
+        raise ShapeError(f"{name}: expected input of shape {want}, got shape {x.shape}; add the missing axes "
+                         "with x.reshape(N, C, H, W)")
+    return x
+
+
+def _check_window(shape: tuple, kernel: tuple, padding: tuple, name: str) -> None:
+    H, W = shape[2] + 2 * padding[0], shape[3] + 2 * padding[1]
+    if kernel[0] > H or kernel[1] > W:
+        raise ShapeError(f"{name}: kernel {kernel} is larger than the padded input ({H}, {W}) of an input of shape "
+                         f"{shape}; use a smaller kernel or more padding")
+
+
+# --- functional forms ------------------------------------------------------------------------------------------------
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0) -> Tensor:
+    """2-d convolution (cross-correlation, as in PyTorch) over NCHW images.
+
+    Args:
+        x: input (N, C, H, W).
+        weight: filters (O, C, kH, kW).
+        bias: (O,) or None.
+        stride, padding: an int or an (h, w) pair; padding adds zeros on every side.
+    Returns:
+        (N, O, OH, OW) with OH = (H + 2 padding - kH) // stride + 1 (likewise OW).
+    """
+    weight = weight if isinstance(weight, Tensor) else Tensor(weight)
+    if weight.ndim != 4:
+        raise ShapeError(f"conv2d: expected weight of shape (out_channels, in_channels, kH, kW), got shape "
+                         f"{weight.shape}")
+    x = _check_input(x, "conv2d", weight.shape[1])
+    if bias is not None:
+        bias = bias if isinstance(bias, Tensor) else Tensor(bias)
+        if bias.shape != (weight.shape[0],):
+            raise ShapeError(f"conv2d: expected bias of shape ({weight.shape[0]},) (out_channels), got shape "
+                             f"{bias.shape}")
+    stride, padding = _pair(stride, "stride", "conv2d", 1), _pair(padding, "padding", "conv2d", 0)
+    _check_window(x.shape, weight.shape[2:], padding, "conv2d")
+    return Convolution.apply(x, weight, bias, stride, padding)
+
+
+def _pool_args(x: Any, kernel_size: Any, stride: Any, padding: Any, name: str) -> tuple:
+    x = _check_input(x, name)
+    kernel = _pair(kernel_size, "kernel_size", name, 1)
+    stride = kernel if stride is None else _pair(stride, "stride", name, 1)
+    padding = _pair(padding, "padding", name, 0)
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"{name}: padding {padding} must be at most half the kernel size {kernel}, so no window "
+                         "lies entirely in the padding")
+    _check_window(x.shape, kernel, padding, name)
+    return x, kernel, stride, padding
+
+
+def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """The maximum of each kH x kW window (padding never wins: it counts as -inf).
+
+    The gradient goes to the window's maximum; on a tie, to the first maximum in reading order (as PyTorch does).
+
+    Args:
+        x: input (N, C, H, W).
+        kernel_size, stride (default: kernel_size), padding: an int or an (h, w) pair.
+    Returns:
+        (N, C, OH, OW) with OH = (H + 2 padding - kH) // stride + 1 (likewise OW).
+    """
+    return MaxPool.apply(*_pool_args(x, kernel_size, stride, padding, "max_pool2d"))
+
+
+def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """The mean of each kH x kW window; zeros of the padding count in the mean (PyTorch's count_include_pad=True).
+
+    Args and Returns as for max_pool2d.
+    """
+    return AvgPool.apply(*_pool_args(x, kernel_size, stride, padding, "avg_pool2d"))
+
+
+# --- layers ----------------------------------------------------------------------------------------------------------
 class Conv2d(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('Conv2d is not written yet')
+    """2-d convolution layer; parameters named and initialised as PyTorch's (U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    fan_in = in_channels * kH * kW), so state dicts move between the two.
+
+    Args:
+        in_channels, out_channels: channels of the input and of the output.
+        kernel_size, stride, padding: an int or an (h, w) pair.
+        bias: learn an additive bias per output channel.
+    Shape:
+        input (N, in_channels, H, W) -> output (N, out_channels, OH, OW),
+        OH = (H + 2 padding - kH) // stride + 1 (likewise OW).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 bias: bool = True) -> None:
+        super().__init__()
+        if in_channels < 1 or out_channels < 1:
+            raise ValueError(f"Conv2d: in_channels and out_channels must be >= 1, got {in_channels} and "
+                             f"{out_channels}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
+        self.stride = _pair(stride, "stride", "Conv2d", 1)
+        self.padding = _pair(padding, "padding", "Conv2d", 0)
+        dtype = get_default_dtype()
+        self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size, dtype=dtype))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # PyTorch's choice: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
+        if bias:
+            bound = 1 / math.sqrt(in_channels * self.kernel_size[0] * self.kernel_size[1])
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = _check_input(x, "Conv2d", self.in_channels)
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, bias={self.bias is not None}")
 
 
-class MaxPool2d(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('MaxPool2d is not written yet')
+class _Pool(Module):
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", name, 1)
+        self.padding = _pair(padding, "padding", name, 0)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('AvgPool2d is not written yet')
+class MaxPool2d(_Pool):
+    """Max pooling layer (see max_pool2d).
+
+    Args:
+        kernel_size, stride (default: kernel_size), padding: an int or an (h, w) pair.
+    Shape:
+        input (N, C, H, W) -> output (N, C, OH, OW), OH = (H + 2 padding - kH) // stride + 1.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return MaxPool.apply(*_pool_args(x, self.kernel_size, self.stride, self.padding, "MaxPool2d"))
 
 
-def conv2d(*args, **kwargs):
-    raise NotImplementedError('conv2d is not written yet')
+class AvgPool2d(_Pool):
+    """Average pooling layer (see avg_pool2d).
 
+    Args:
+        kernel_size, stride (default: kernel_size), padding: an int or an (h, w) pair.
+    Shape:
+        input (N, C, H, W) -> output (N, C, OH, OW), OH = (H + 2 padding - kH) // stride + 1.
+    """
 
-def max_pool2d(*args, **kwargs):
-    raise NotImplementedError('max_pool2d is not written yet')
-
-
-def avg_pool2d(*args, **kwargs):
-    raise NotImplementedError('avg_pool2d is not written yet')
+    def forward(self, x: Tensor) -> Tensor:
+        return AvgPool.apply(*_pool_args(x, self.kernel_size, self.stride, self.padding, "AvgPool2d"))
