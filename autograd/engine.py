@@ -123,7 +123,7 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                 else:
                     _add_to_slot(buffers, child, inp._index, g)
             if not retain_graph:
-                node._saved = None
+                node.release()
     if captured is None:
         return None
     return [captured.get(i) for i in range(len(inputs))]

@@ -124,7 +124,7 @@ class Node:
         self.hooks.append((index, hook))
 
     def release(self) -> None:
-        """Drop what forward saved (after a backward without retain_graph)."""
+        """Drop what forward saved (after a backward without retain_graph); settings kept on ctx stay, for drawings."""
         self._saved = None
 
     def __repr__(self) -> str:

@@ -197,12 +197,13 @@ class ReLU(Function):
     @staticmethod
     def forward(ctx, x):
         y = np.maximum(x.data, 0)
-        ctx.mask = y > 0
+        ctx.save_for_backward(y > 0)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.mask
+        (mask,) = ctx.saved_tensors
+        return grad * mask
 
 
 class Abs(Function):
@@ -210,12 +211,13 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.sign = np.sign(x.data)
+        ctx.save_for_backward(np.sign(x.data))
         return np.abs(x.data)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.sign
+        (sign,) = ctx.saved_tensors
+        return grad * sign
 
 
 class Clip(Function):
@@ -224,16 +226,18 @@ class Clip(Function):
     @staticmethod
     def forward(ctx, x, lo, hi):
         data = x.data
-        ctx.mask = np.ones(data.shape, dtype=bool)
+        mask = np.ones(data.shape, dtype=bool)
         if lo is not None:
-            ctx.mask &= data >= lo
+            mask &= data >= lo
         if hi is not None:
-            ctx.mask &= data <= hi
+            mask &= data <= hi
+        ctx.save_for_backward(mask)
         return np.clip(data, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.mask, None, None
+        (mask,) = ctx.saved_tensors
+        return grad * mask, None, None
 
 
 class Maximum(Function):
@@ -242,12 +246,13 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         z = np.maximum(a.data, b.data)
-        ctx.share = ((a.data > b.data) + 0.5 * (a.data == b.data)).astype(z.dtype)  # a's share of the gradient
+        ctx.save_for_backward(((a.data > b.data) + 0.5 * (a.data == b.data)).astype(z.dtype))  # a's share
         return z
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.share, grad * (1 - ctx.share)
+        (share,) = ctx.saved_tensors
+        return grad * share, grad * (1 - share)
 
 
 class Minimum(Function):
@@ -256,12 +261,13 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         z = np.minimum(a.data, b.data)
-        ctx.share = ((a.data < b.data) + 0.5 * (a.data == b.data)).astype(z.dtype)
+        ctx.save_for_backward(((a.data < b.data) + 0.5 * (a.data == b.data)).astype(z.dtype))  # a's share
         return z
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.share, grad * (1 - ctx.share)
+        (share,) = ctx.saved_tensors
+        return grad * share, grad * (1 - share)
 
 
 class Where(Function):
@@ -269,12 +275,11 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.cond = cond
         return np.where(cond, a.data, b.data)
 
     @staticmethod
     def backward(ctx, grad):
-        cond = ctx.cond
+        cond = ctx.inputs[0]
         return None, np.where(cond, grad, 0), np.where(cond, 0, grad)
 
 

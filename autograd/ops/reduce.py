@@ -66,7 +66,8 @@ class Max(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * ctx.share, None, None
+        (share,) = ctx.saved_tensors
+        return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * share, None, None
 
 
 class Min(Function):
@@ -78,7 +79,8 @@ class Min(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * ctx.share, None, None
+        (share,) = ctx.saved_tensors
+        return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * share, None, None
 
 
 def _extreme(ctx, x, axis, keepdims, reduce, name):
@@ -88,7 +90,7 @@ def _extreme(ctx, x, axis, keepdims, reduce, name):
     ctx.shape, ctx.axes = data.shape, normalize_axis(axis, data.ndim, name)
     y = reduce(data, axis=ctx.axes, keepdims=True)
     hit = data == y
-    ctx.share = (hit / hit.sum(axis=ctx.axes, keepdims=True)).astype(data.dtype)
+    ctx.save_for_backward((hit / hit.sum(axis=ctx.axes, keepdims=True)).astype(data.dtype))  # split among ties
     return y if keepdims else y.reshape([n for i, n in enumerate(data.shape) if i not in ctx.axes])
 
 
