@@ -1,39 +1,395 @@
-"""Losses (being written)."""
+"""Losses, as functions (re-exported by nn.functional) and as modules: cross-entropy, NLL, MSE, L1, binary
+cross-entropy (on probabilities or on logits) and the max-margin hinge loss.
+
+Every loss takes reduction="mean" (the default), "sum" or "none" (one value per element or sample).
+"""
 from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor
+from autograd.errors import DTypeError, ShapeError
+from autograd.function import Function
 
 from .module import Module
 
-
-class MSELoss(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('MSELoss is not written yet')
+_REDUCTIONS = ("mean", "sum", "none")
 
 
-class L1Loss(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('L1Loss is not written yet')
+def _check_reduction(reduction: str, op: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-class CrossEntropyLoss(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('CrossEntropyLoss is not written yet')
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
 
 
-class NLLLoss(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('NLLLoss is not written yet')
+def _tensor(x: Any, op: str, name: str) -> Tensor:
+    from .functional import as_tensor
+    return as_tensor(x, f"{op} ({name})")
 
 
-class BCELoss(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('BCELoss is not written yet')
+def _same_shape(input: Tensor, target: Tensor, op: str) -> None:
+    """Elementwise losses refuse broadcasting: (N, 1) against (N,) would silently compare every pair."""
+    if input.shape != target.shape:
+        raise ShapeError(f"{op}: input shape {input.shape} and target shape {target.shape} differ; give them the "
+                         f"same shape (e.g. target.reshape({input.shape}))")
 
 
-class BCEWithLogitsLoss(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('BCEWithLogitsLoss is not written yet')
+def _class_targets(target: Any, input_shape: tuple, op: str) -> np.ndarray:
+    """Integer class targets as an ndarray of the input's shape without its class axis (axis 1)."""
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind not in "iu":
+        raise DTypeError(f"{op}: expected integer class indices as target, got dtype {t.dtype}; convert with "
+                         ".astype(np.int64) (or pass class probabilities of the input's shape)")
+    expected = input_shape[:1] + input_shape[2:]
+    if t.shape != expected:
+        raise ShapeError(f"{op}: for input of shape {input_shape} expected target of shape {expected} (one class "
+                         f"index per sample), got {t.shape}")
+    return t
 
 
-class HingeLoss(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('HingeLoss is not written yet')
+def _class_input(input: Tensor, op: str) -> tuple[int, ...]:
+    if input.ndim < 1:
+        raise ShapeError(f"{op}: expected input of shape (N, C) or (N, C, d1, ...), got a scalar")
+    return input.shape if input.ndim > 1 else (1,) + input.shape
+
+
+# --- cross-entropy: log-softmax and the negative log-likelihood fused into one op --------------------------------
+class CrossEntropy(Function):
+    """L = -(1-e) z[t] - (e/C) sum_c z[c] + logsumexp(z)  (e: label smoothing);  dL/dz = softmax(z) - (1-e) onehot(t) - e/C"""
+
+    @staticmethod
+    def forward(ctx, logits, target, ignore_index, label_smoothing, reduction):
+        z = logits.data
+        C = z.shape[1]
+        if z.ndim > 2:  # (N, C, d1, ...) -> rows of C: classes last, every position a sample
+            z = np.moveaxis(z, 1, -1).reshape(-1, C)
+        shifted = z - z.max(axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        sums = probs.sum(axis=1, keepdims=True)
+        probs /= sums
+        log_sums = np.log(sums[:, 0])
+        rows = np.arange(z.shape[0])
+        if target.dtype.kind == "f":  # class probabilities, one row per sample
+            q = np.moveaxis(target, 1, -1).reshape(-1, C) if target.ndim > 2 else target
+            losses = log_sums * q.sum(axis=1) - (q * shifted).sum(axis=1)
+            valid, count, picked = None, z.shape[0], None
+        else:
+            t = target.reshape(-1)
+            valid = t != ignore_index
+            if valid.all():
+                valid, picked, count = None, t, t.size
+            else:
+                picked, count = np.where(valid, t, 0), int(valid.sum())
+            losses = log_sums - (1 - label_smoothing) * shifted[rows, picked]
+            if label_smoothing:
+                losses -= label_smoothing * shifted.mean(axis=1)
+            if valid is not None:
+                losses *= valid
+        ctx.probs, ctx.valid, ctx.picked, ctx.count, ctx.rows = probs, valid, picked, count, rows
+        ctx.save_for_backward(logits)
+        losses = losses.astype(z.dtype, copy=False)
+        if reduction == "none":
+            return losses.reshape(target.shape[:1] + target.shape[2:] if target.dtype.kind == "f" else target.shape)
+        total = losses.sum(dtype=z.dtype)
+        if reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: nan, as in PyTorch
+                total = total / np.asarray(count, dtype=z.dtype)
+        return np.asarray(total)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (logits,) = ctx.saved_tensors
+        target, ignore_index, smoothing, reduction = ctx.inputs[1:]
+        shape = logits.shape
+        C = shape[1]
+        if reduction == "none":
+            scale = grad.reshape((-1, 1))
+        elif reduction == "mean":
+            scale = grad / ctx.count
+        else:
+            scale = grad
+        if ctx.valid is not None:
+            scale = scale * ctx.valid.reshape((-1, 1)).astype(logits.dtype)
+        if isinstance(logits, np.ndarray):  # ordinary backward: reuse forward's probabilities
+            d = ctx.probs * scale
+            if ctx.picked is None:
+                q = np.moveaxis(target, 1, -1).reshape(-1, C) if target.ndim > 2 else target
+                d -= q * scale
+            else:
+                d[ctx.rows, ctx.picked] -= (1 - smoothing) * (scale[:, 0] if np.ndim(scale) == 2 else scale)
+                if smoothing:
+                    d -= (smoothing / C) * scale
+        else:  # create_graph: the same formula in Tensor ops, so it can be differentiated again
+            from .functional import softmax
+            z = logits.transpose((0,) + tuple(range(2, logits.ndim)) + (1,)).reshape((-1, C)) if logits.ndim > 2 \
+                else logits
+            d = (softmax(z, axis=1) - _dense_targets(ctx, target, C, smoothing, logits.dtype)) * scale
+        if len(shape) > 2:  # rows back to (N, C, d1, ...)
+            d = d.reshape(shape[:1] + shape[2:] + (C,))
+            d = d.transpose((0, d.ndim - 1) + tuple(range(1, d.ndim - 1)))
+        return d, None, None, None, None
+
+
+def _dense_targets(ctx: Any, target: np.ndarray, C: int, smoothing: float, dtype: Any) -> np.ndarray:
+    """The target distribution each row of softmax is pulled towards (one-hot, smoothed), as an (M, C) array."""
+    if ctx.picked is None:
+        return (np.moveaxis(target, 1, -1).reshape(-1, C) if target.ndim > 2 else target).astype(dtype)
+    dense = np.full((ctx.rows.size, C), smoothing / C, dtype=dtype)
+    dense[ctx.rows, ctx.picked] += 1 - smoothing
+    return dense
+
+
+def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy between softmax(input) over axis 1 and the target classes, in one stable op.
+
+    Args:
+        input: logits, (N, C) or (N, C, d1, ...) (or (C,) for one sample).
+        target: class indices (N,) or (N, d1, ...), integers in [0, C) or `ignore_index`; or class probabilities
+            of the input's shape (floats; they receive no gradient).
+        ignore_index: target value that contributes nothing (and is left out of the mean).
+        reduction: "mean" (over the targets not ignored), "sum" or "none".
+        label_smoothing: e in [0, 1]: the target becomes (1 - e) one-hot + e/C uniform.
+    Returns:
+        a scalar Tensor, or (N, d1, ...) with reduction="none".
+    """
+    op = "cross_entropy"
+    _check_reduction(reduction, op)
+    input = _tensor(input, op, "input")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if input.dtype.kind != "f":
+        raise DTypeError(f"{op}: expected float logits, got dtype {input.dtype}")
+    shape = _class_input(input, op)
+    one_sample = input.ndim == 1
+    if one_sample:
+        input = input.reshape(shape)
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind == "f":
+        if t.shape != input.shape:
+            raise ShapeError(f"{op}: class-probability targets need the input's shape {input.shape}, got {t.shape}; "
+                             "for class indices pass integers")
+        if label_smoothing:
+            t = t * (1 - label_smoothing) + label_smoothing / shape[1]
+        t = t.astype(input.dtype, copy=False)
+    else:
+        t = _class_targets(t.reshape(1) if one_sample and t.ndim == 0 else t, shape, op)
+        bad = (t != ignore_index) & ((t < 0) | (t >= shape[1]))
+        if bad.any():
+            raise ValueError(f"{op}: target holds class {int(t[bad].flat[0])}, outside [0, {shape[1]}) for input "
+                             f"with {shape[1]} classes (and not ignore_index={ignore_index})")
+    loss = CrossEntropy.apply(input, t, ignore_index, float(label_smoothing), reduction)
+    return loss.reshape(()) if one_sample and reduction == "none" else loss
+
+
+def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: -input[n, target[n]] for log-probabilities `input` (e.g. from log_softmax).
+
+    Args:
+        input: log-probabilities, (N, C) or (N, C, d1, ...).
+        target: class indices (N,) or (N, d1, ...), in [0, C) or `ignore_index`.
+        ignore_index: target value that contributes nothing (and is left out of the mean).
+        reduction: "mean" (over the targets not ignored), "sum" or "none".
+    """
+    op = "nll_loss"
+    _check_reduction(reduction, op)
+    input = _tensor(input, op, "input")
+    shape = _class_input(input, op)
+    if input.ndim == 1:
+        input = input.reshape(shape)
+    t = _class_targets(np.reshape(np.asarray(target.data if isinstance(target, Tensor) else target), shape[:1]
+                                  + shape[2:]) if input.ndim == 2 and np.ndim(target) == 0 else target, shape, op)
+    valid = t != ignore_index
+    if ((t < 0) | (t >= shape[1]))[valid].any():
+        raise ValueError(f"{op}: target values must be in [0, {shape[1]}) or ignore_index={ignore_index}")
+    rows = input.transpose((0,) + tuple(range(2, input.ndim)) + (1,)).reshape((-1, shape[1])) if input.ndim > 2 \
+        else input
+    flat_valid = valid.reshape(-1)
+    picked = -rows[np.arange(rows.shape[0]), np.where(flat_valid, t.reshape(-1), 0)]
+    if not flat_valid.all():
+        picked = picked * flat_valid.astype(input.dtype)
+    if reduction == "none":
+        return picked.reshape(t.shape)
+    total = picked.sum()
+    return total / max(int(flat_valid.sum()), 0) if reduction == "mean" else total
+
+
+# --- regression and binary losses -------------------------------------------------------------------------------
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error: mean((input - target)**2). Input and target must have the same shape."""
+    _check_reduction(reduction, "mse_loss")
+    input, target = _tensor(input, "mse_loss", "input"), _tensor(target, "mse_loss", "target")
+    _same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error: mean(|input - target|). Input and target must have the same shape."""
+    _check_reduction(reduction, "l1_loss")
+    input, target = _tensor(input, "l1_loss", "input"), _tensor(target, "l1_loss", "target")
+    _same_shape(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction)
+
+
+class BinaryCrossEntropy(Function):
+    """L = -(y log p + (1 - y) log(1 - p)), logs clamped at -100;  dL/dp = (p - y) / (p (1 - p)),  dL/dy = log(1-p) - log p"""
+
+    @staticmethod
+    def forward(ctx, p, y):
+        ctx.save_for_backward(p, y)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 as PyTorch does
+            log_p = np.maximum(np.log(p.data), -100)
+            log_q = np.maximum(np.log(1 - p.data), -100)
+        return -(y.data * log_p + (1 - y.data) * log_q)
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, y = ctx.saved_tensors
+        need_p, need_y = ctx.needs_input_grad
+        # 1e-12 keeps the gradient finite where p is exactly 0 or 1 (PyTorch's choice too)
+        gp = grad * (p - y) / np.maximum(p * (1 - p), 1e-12) if need_p else None
+        gy = None
+        if need_y:
+            with np.errstate(divide="ignore"):
+                gy = grad * (np.maximum(np.log(1 - p), -100) - np.maximum(np.log(p), -100))
+        return gp, gy
+
+
+def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p = input in [0, 1] and targets y in [0, 1]."""
+    op = "binary_cross_entropy"
+    _check_reduction(reduction, op)
+    input, target = _tensor(input, op, "input"), _tensor(target, op, "target")
+    _same_shape(input, target, op)
+    if input.size and (input.data.min() < 0 or input.data.max() > 1):
+        raise ValueError(f"{op}: input must hold probabilities in [0, 1], got values in [{input.data.min():.4g}, "
+                         f"{input.data.max():.4g}]; apply sigmoid first, or use binary_cross_entropy_with_logits")
+    return _reduce(BinaryCrossEntropy.apply(input, target.astype(input.dtype)), reduction)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """L = max(x, 0) - x y + log(1 + exp(-|x|));  dL/dx = sigmoid(x) - y,  dL/dy = -x"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        data = x.data
+        return np.maximum(data, 0) - data * y.data + np.log1p(np.exp(-np.abs(data)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        sig = 0.5 * (np.tanh(0.5 * x) + 1)  # sigmoid without overflow, in ops a Tensor has too
+        return (grad * (sig - y) if need_x else None), (-grad * x if need_y else None)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(input) against targets in [0, 1], computed stably from the logits."""
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, op)
+    input, target = _tensor(input, op, "input"), _tensor(target, op, "target")
+    _same_shape(input, target, op)
+    return _reduce(BinaryCrossEntropyWithLogits.apply(input, target.astype(input.dtype)), reduction)
+
+
+def hinge_loss(input: Tensor, target: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """Max-margin loss: mean(relu(margin - y * score)) for scores `input` and labels y = +1 or -1.
+
+    A target of shape (N,) is accepted for scores of shape (N, 1) (and the reverse).
+    """
+    op = "hinge_loss"
+    _check_reduction(reduction, op)
+    input, target = _tensor(input, op, "input"), _tensor(target, op, "target")
+    if target.shape != input.shape and target.size == input.size and input.ndim <= 2 and target.ndim <= 2:
+        target = target.reshape(input.shape)
+    _same_shape(input, target, op)
+    return _reduce((margin - target.astype(input.dtype) * input).relu(), reduction)
+
+
+# --- modules -----------------------------------------------------------------------------------------------------
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        _check_reduction(reduction, type(self).__name__)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    """Mean squared error (see `mse_loss`). Shape: input and target alike; output scalar (or the input's shape)."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return mse_loss(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error (see `l1_loss`)."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return l1_loss(input, target, self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """Cross-entropy of logits against class indices (see `cross_entropy`).
+
+    Shape: input (N, C) or (N, C, d1, ...), target (N,) or (N, d1, ...); output scalar (or the target's shape).
+    """
+
+    def __init__(self, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return cross_entropy(input, target, self.ignore_index, self.reduction, self.label_smoothing)
+
+    def extra_repr(self) -> str:
+        return f"ignore_index={self.ignore_index}, reduction={self.reduction!r}, label_smoothing={self.label_smoothing}"
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities against class indices (see `nll_loss`)."""
+
+    def __init__(self, ignore_index: int = -100, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return nll_loss(input, target, self.ignore_index, self.reduction)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities (see `binary_cross_entropy`)."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return binary_cross_entropy(input, target, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of logits, computed stably (see `binary_cross_entropy_with_logits`)."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return binary_cross_entropy_with_logits(input, target, self.reduction)
+
+
+class HingeLoss(_Loss):
+    """Max-margin loss mean(relu(margin - y * score)) with labels +1/-1 (see `hinge_loss`)."""
+
+    def __init__(self, margin: float = 1.0, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return hinge_loss(input, target, self.margin, self.reduction)
