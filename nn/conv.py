@@ -85,14 +85,13 @@ class Convolution(Function):
         y, cols = _conv(x.data, weight.data, stride, padding)
         if bias is not None:
             y += bias.data.reshape(-1, 1, 1)
-        if ctx.needs_input_grad[1]:
-            ctx.cols = cols  # kept so the weight gradient need not rebuild them
-        ctx.save_for_backward(x, weight)
+        # the columns are kept so the weight gradient need not rebuild them
+        ctx.save_for_backward(x, weight, cols if ctx.needs_input_grad[1] else None)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
+        x, weight, cols = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
         stride, padding = ctx.stride, ctx.padding
         dx = dw = db = None
@@ -100,7 +99,7 @@ class Convolution(Function):
             if needs_x:
                 dx = _conv_input_grad(grad, weight, x.shape, stride, padding)
             if needs_w:
-                dw = _conv_weight_grad(ctx.cols, grad, weight.shape)
+                dw = _conv_weight_grad(cols, grad, weight.shape)
         else:  # create_graph: the same maths as recorded ops
             if needs_x:
                 dx = TransposedConvolution.apply(grad, weight, x.shape, stride, padding)
@@ -200,29 +199,31 @@ class MaxPool(Function):
             better = candidate > best  # strictly greater: the first maximum in reading order keeps a tie
             np.maximum(best, candidate, out=best)
             which[better] = k
-        ctx.which, ctx.shape = which, data.shape
+        ctx.shape = data.shape
+        ctx.save_for_backward(which)
         return best
 
     @staticmethod
     def backward(ctx, grad):
         kernel, stride, (ph, pw) = ctx.kernel_size, ctx.stride, ctx.padding
+        (which,) = ctx.saved_tensors
         N, C, H, W = ctx.shape
-        OH, OW = ctx.which.shape[2:]
+        OH, OW = which.shape[2:]
         if isinstance(grad, np.ndarray):
             out = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=grad.dtype)
             for k, index in _offsets(kernel, stride, OH, OW):
-                out[index] += np.where(ctx.which == k, grad, 0)
+                out[index] += np.where(which == k, grad, 0)
             return out[:, :, ph:ph + H, pw:pw + W], None, None, None
         # create_graph: the same routing as a recorded scatter (its gradient gathers from the same positions)
-        return index_add(grad, _argmax_index(ctx), ctx.shape, grad.dtype), None, None, None
+        return index_add(grad, _argmax_index(ctx, which), ctx.shape, grad.dtype), None, None, None
 
 
-def _argmax_index(ctx) -> tuple:
+def _argmax_index(ctx, which: np.ndarray) -> tuple:
     """Where each window's maximum sits in the unpadded input, as an integer index for fancy indexing."""
-    N, C, OH, OW = ctx.which.shape
+    N, C, OH, OW = which.shape
     (kh, kw), (sh, sw), (ph, pw) = ctx.kernel_size, ctx.stride, ctx.padding
-    rows = np.arange(OH).reshape(-1, 1) * sh + ctx.which // kw - ph
-    cols = np.arange(OW) * sw + ctx.which % kw - pw
+    rows = np.arange(OH).reshape(-1, 1) * sh + which // kw - ph
+    cols = np.arange(OW) * sw + which % kw - pw
     return (np.arange(N).reshape(-1, 1, 1, 1), np.arange(C).reshape(-1, 1, 1), rows, cols)
 
 
