@@ -9,6 +9,8 @@ import autograd as ag
 from autograd.anomaly import AnomalyError
 from autograd.function import observers
 
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log(0), sqrt'(0): the NaNs these tests hunt
+
 
 def test_backward_names_first_nonfinite_op_and_user_line():
     x = ag.Tensor(np.array([0.0, 1.0]), requires_grad=True)
