@@ -1,0 +1,515 @@
+"""profile: what each op costs - floating-point operations, memory and time - recorded while a block of code runs.
+
+`with autograd.profile() as prof: ...` watches every op (forward) and every Node's backward through the hooks in
+autograd/function.py; FLOPS below is the one table saying how many floating-point operations each op performs.
+"""
+from __future__ import annotations
+
+import html
+import sys
+import time
+import weakref
+from collections import defaultdict
+from typing import Any, Callable
+
+import numpy as np
+
+from . import function
+from .function import OpObserver, Variable
+from .grad_mode import _state
+
+
+class OpCall:
+    """What a FLOP count may look at: one op's arguments, input and output shapes, and its Node when recorded.
+
+    `needs[i]` tells whether input i needs a gradient (backward counts skip the inputs that do not).
+    """
+
+    __slots__ = ("args", "in_shapes", "out_shapes", "needs", "node")
+
+    def __init__(self, args: tuple, in_shapes: list, out_shapes: list, needs: tuple, node: Any) -> None:
+        self.args, self.in_shapes, self.out_shapes, self.needs, self.node = args, in_shapes, out_shapes, needs, node
+
+    @property
+    def out(self) -> int:
+        """Elements in the (first) output."""
+        return _size(self.out_shapes[0])
+
+    def size(self, i: int) -> int:
+        """Elements in input i (0 for an argument that is not an array)."""
+        shape = self.in_shapes[i]
+        return 0 if shape is None else _size(shape)
+
+    def attr(self, name: str, default: Any = None) -> Any:
+        """An attribute the op set on its ctx in forward (None when no Node was recorded)."""
+        return getattr(self.node, name, default) if self.node is not None else default
+
+
+def _size(shape: tuple) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _zero(c: OpCall) -> int:
+    return 0
+
+
+def _times(k: int) -> Callable[[OpCall], int]:
+    """k FLOPs per output element."""
+    return lambda c: k * c.out
+
+
+def _per_input(k: int) -> Callable[[OpCall], int]:
+    """k FLOPs per element of the first input."""
+    return lambda c: k * c.size(0)
+
+
+def _each(*counts: Callable[[OpCall], int]) -> Callable[[OpCall], int]:
+    """A backward count: one count per forward input, added up over the inputs that need a gradient."""
+    return lambda c: sum(f(c) for f, need in zip(counts, c.needs) if need)
+
+
+def _matmul(c: OpCall) -> int:
+    # (..., n, k) @ (..., k, m): every one of the n*m outputs per batch element is a length-k dot product
+    return 2 * c.out * c.in_shapes[0][-1]
+
+
+def _advanced(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return not all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in items)
+
+
+def _conv(c: OpCall) -> int:
+    # weight (C_out, C_in, kH, kW), output (N, C_out, H_out, W_out): each output is a C_in*kH*kW dot product
+    w = c.in_shapes[1]
+    products = 2 * c.out * _size(w[1:])
+    return products + (c.out if len(c.in_shapes) > 2 and c.in_shapes[2] is not None else 0)
+
+
+def _conv_backward(c: OpCall) -> int:
+    products = 2 * c.out * _size(c.in_shapes[1][1:])
+    bias = c.out - c.size(2) if len(c.needs) > 2 and c.needs[2] else 0
+    return products * (c.needs[0] + c.needs[1]) + bias
+
+
+def _pool_window(c: OpCall) -> int:
+    k = c.attr("kernel_size")
+    if k is None and len(c.args) > 1 and isinstance(c.args[1], (int, tuple)):
+        k = c.args[1]
+    if k is None:
+        raise LookupError("kernel_size")
+    return k * k if isinstance(k, int) else _size(k)
+
+
+# Each entry: op (Function class name) -> (forward count, backward count, how it is counted).
+# n = output elements, N = input elements, M = output elements of a reduction. Multiply-adds count 2 FLOPs;
+# comparisons, exp, log, sqrt, tanh, sin and cos count 1 each (real hardware spends more on the last ones).
+# Backward counts only the gradients of inputs that need one. On top of every backward count the profiler adds the
+# engine's sum back over broadcast axes (size of the returned gradient - size of the input, additions).
+# Not counted: gradients summed where a value feeds several ops, .grad accumulation, and optimizer steps.
+FLOPS: dict[str, tuple[Callable[[OpCall], int], Callable[[OpCall], int], str]] = {
+    "Add": (_times(1), _each(_zero, _zero), "a + b: 1 per output; the gradient passes through"),
+    "Sub": (_times(1), _each(_zero, _times(1)), "a - b: 1 per output; backward negates b's gradient (n)"),
+    "Mul": (_times(1), _each(_times(1), _times(1)), "a * b: 1 per output; backward grad*b and grad*a (n each)"),
+    "Div": (_times(1), _each(_times(1), _times(4)), "a / b: 1 per output; backward grad/b (n), -grad*a/(b*b) (4n)"),
+    "Neg": (_times(1), _each(_times(1)), "-a: 1 per output; backward negates (n)"),
+    "Pow": (_times(1), _each(_times(4), _times(3)), "a ** b: 1 per output; backward b*a**(b-1)*grad (4n), "
+                                                   "z*log(a)*grad (3n)"),
+    "Exp": (_times(1), _each(_times(1)), "exp: 1 per output; backward grad*y (n)"),
+    "Log": (_times(1), _each(_times(1)), "log: 1 per output; backward grad/x (n)"),
+    "Sqrt": (_times(1), _each(_times(2)), "sqrt: 1 per output; backward grad*0.5/y (2n)"),
+    "Sin": (_times(1), _each(_times(2)), "sin: 1 per output; backward grad*cos(x) (2n)"),
+    "Cos": (_times(1), _each(_times(3)), "cos: 1 per output; backward -grad*sin(x) (3n)"),
+    "Tanh": (_times(1), _each(_times(3)), "tanh: 1 per output; backward grad*(1-y*y) (3n)"),
+    "Sigmoid": (_times(4), _each(_times(3)), "0.5*(tanh(0.5x)+1): 4 per output; backward grad*y*(1-y) (3n)"),
+    "ReLU": (_times(1), _each(_times(1)), "max(x, 0): 1 comparison per output; backward grad*mask (n)"),
+    "Abs": (_times(1), _each(_times(1)), "|x|: 1 per output; backward grad*sign (n)"),
+    "Clip": (lambda c: c.out * ((c.args[1] is not None) + (c.args[2] is not None)), _each(_times(1)),
+             "clip: 1 comparison per bound per output; backward grad*mask (n)"),
+    "Maximum": (_times(1), _each(_times(1), _times(2)), "1 comparison per output; backward grad*share (n), "
+                                                        "grad*(1-share) (2n)"),
+    "Minimum": (_times(1), _each(_times(1), _times(2)), "as Maximum"),
+    "Where": (_zero, _each(_zero, _zero, _zero), "selection only, no arithmetic"),
+    "Cast": (_zero, _each(_zero), "a change of dtype, no arithmetic"),
+    "Sum": (lambda c: c.size(0) - c.out, _each(_zero), "N - M additions; backward spreads the gradient (0)"),
+    "Mean": (_per_input(1), _each(lambda c: c.out), "N - M additions + M divisions = N; backward grad/count (M)"),
+    "Max": (lambda c: c.size(0) - c.out, _each(_per_input(1)), "N - M comparisons; backward spread*share (N)"),
+    "Min": (lambda c: c.size(0) - c.out, _each(_per_input(1)), "as Max"),
+    "LogSumExp": (_per_input(4), _each(_per_input(3)), "max, x-m, exp, sum: 4 per input element (+ log and +m "
+                                                       "on M); backward grad*exp(x-y) (3N)"),
+    "MatMul": (_matmul, _each(_matmul, _matmul), "(..., n, k) @ (k, m): 2*n*k*m per batch element; backward "
+                                                 "grad @ b.T and a.T @ grad cost the same each"),
+    "Reshape": (_zero, _each(_zero), "no arithmetic"),
+    "Transpose": (_zero, _each(_zero), "no arithmetic"),
+    "BroadcastTo": (_zero, _each(_zero), "no arithmetic (the engine's sum back is added to backward)"),
+    "GetItem": (_zero, _each(lambda c: c.out if _advanced(c.args[1]) else 0),
+                "no arithmetic; backward scatters, adding once per picked element for integer-array indices"),
+    "IndexAdd": (lambda c: c.size(0) if _advanced(c.args[1]) else 0, _each(_zero),
+                 "scatter: 1 addition per element for integer-array indices, else 0; backward picks (0)"),
+    "Concatenate": (_zero, _zero, "no arithmetic"),
+    "Split": (_zero, _zero, "no arithmetic"),
+    "Pad": (_zero, _each(_zero), "no arithmetic"),
+    "Conv2d": (_conv, _conv_backward, "2*C_in*kH*kW per output (+1 with bias); backward: the same products for "
+                                      "the input and for the weight, N*H*W - 1 additions per bias"),
+    "MaxPool2d": (lambda c: c.out * (_pool_window(c) - 1), _each(_times(1)),
+                  "k*k - 1 comparisons per output; backward routes each gradient to its max (n)"),
+    "AvgPool2d": (lambda c: c.out * _pool_window(c), _each(lambda c: c.out * (_pool_window(c) + 1)),
+                  "k*k - 1 additions + 1 division per output; backward grad/k*k spread and added (n*(k*k+1))"),
+}
+
+
+def register_flops(op: str, forward: Callable[[OpCall], int], backward: Callable[[OpCall], int] | None = None,
+                   note: str = "") -> None:
+    """Tell the profiler how many FLOPs a (custom) Function performs.
+
+    Args:
+        op: the Function's class name.
+        forward: OpCall -> FLOPs of one forward call.
+        backward: OpCall -> FLOPs of its backward (counting only inputs with `call.needs[i]`); None for 0.
+        note: one line saying how it is counted.
+    """
+    FLOPS[op] = (forward, backward or _zero, note)
+
+
+def _root(array: np.ndarray) -> np.ndarray:
+    """The array owning the memory a view looks into (keeping a view alive keeps all of it alive)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _nbytes(x: Any) -> int:
+    return x.nbytes if isinstance(x, np.ndarray) else 8 if isinstance(x, (float, np.generic)) else 0
+
+
+def _shape(x: Any) -> tuple | None:
+    if isinstance(x, Variable):
+        return np.shape(x.data)
+    return x.shape if isinstance(x, np.ndarray) else None
+
+
+class Event:
+    """One op run (forward) or one Node's backward, as recorded."""
+
+    __slots__ = ("op", "phase", "in_shapes", "out_shapes", "flops", "out_bytes", "saved_bytes", "graph_bytes",
+                 "seconds", "scope")
+
+    def __init__(self, op: str, phase: str, in_shapes: list, out_shapes: list, flops: int | None, out_bytes: int,
+                 saved_bytes: int, seconds: float, scope: tuple | None) -> None:
+        self.op, self.phase, self.in_shapes, self.out_shapes = op, phase, in_shapes, out_shapes
+        self.flops, self.out_bytes, self.saved_bytes, self.seconds, self.scope = flops, out_bytes, saved_bytes, \
+            seconds, scope
+        self.graph_bytes = 0  # memory the graph holds because of this op's output, each buffer counted once
+
+    def __repr__(self) -> str:
+        return (f"Event({self.op} {self.phase}, in={self.in_shapes}, out={self.out_shapes}, flops={self.flops}, "
+                f"{self.seconds * 1e6:.1f} us)")
+
+
+class profile(OpObserver):
+    """Context manager recording every op run inside it, forward and backward.
+
+    For each op: name, input/output shapes, FLOPs (see `FLOPS`), bytes of the outputs, bytes it saved for backward
+    and wall time. Memory held by the graph counts each array buffer once: the data of every Tensor a recorded op
+    takes as input (Nodes keep their inputs), what ops saved, and masks kept on ctx; parameters (leaf Tensors that
+    require grad) are left out, they live as long as the model. Value graphs get FLOPs and time only.
+    Outside a profile nothing is observed and ordinary runs pay nothing.
+
+        with autograd.profile() as prof:
+            loss = model(x).sum(); loss.backward()
+        print(prof); prof.flops("backward", op="MatMul")
+    """
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.current_bytes = 0
+        self.peak_bytes = 0
+        self.wall_seconds = 0.0
+        self._live: dict[int, list] = {}        # root buffer id -> [refcount, nbytes, event credited]
+        self._params: dict[int, int] = {}       # root buffer id of each parameter seen -> nbytes
+        self._producer: dict[int, tuple] = {}   # root buffer id of an op's output -> (weakref, event)
+        self._held: dict[int, list] = {}        # id(node) -> [weakref, keys until freed, saved keys until backward]
+        self._backward_node: Any = None         # the Node whose backward is running
+        self._nested = False                    # ops ran inside that backward (create_graph)
+        self._after_backward = False            # a backward ended: ops may be the engine's (create_graph)
+        self._freed_check: Any = None           # last Node through backward: its saved data is freed next
+
+    # --- context manager ----------------------------------------------------------------------------------------
+    def __enter__(self) -> profile:
+        if self in function.observers:
+            raise RuntimeError("profile: this profile is already recording; use a new autograd.profile() to nest one")
+        self._start = time.perf_counter()
+        function.observers.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        function.observers.remove(self)
+        self.wall_seconds += time.perf_counter() - self._start
+        self._check_freed()
+        self._backward_node = None
+        self._after_backward = False
+
+    # --- observer hooks -----------------------------------------------------------------------------------------
+    def forward_start(self, fn: type, args: tuple) -> Any:
+        return time.perf_counter()
+
+    def forward_end(self, token: Any, fn: type, args: tuple, outputs: Any) -> None:
+        seconds = time.perf_counter() - token
+        if self._freed_check is not None:
+            self._check_freed()
+        phase = "forward"
+        if self._backward_node is not None:
+            phase, self._nested = "backward", True
+        elif self._after_backward:
+            if _inside_backward():
+                phase = "backward"
+            else:
+                self._after_backward = False
+        outs = outputs if type(outputs) is tuple else (outputs,)
+        node = outs[0]._node if outs else None
+        in_shapes = [_shape(a) for a in args]
+        out_shapes = [np.shape(o.data) for o in outs]
+        needs = node.needs_input_grad if node is not None else (False,) * len(args)
+        flops = _count(fn.__name__, 0, OpCall(args, in_shapes, out_shapes, needs, node))
+        saved = 0
+        event = Event(fn.__name__, phase, in_shapes, out_shapes, flops, sum(_nbytes(o.data) for o in outs), 0,
+                      seconds, _state.scope)
+        if node is not None:
+            saved = self._hold(node, args, event)
+        event.saved_bytes = saved
+        self.events.append(event)
+        for o in outs:
+            if isinstance(o.data, np.ndarray):
+                root = _root(o.data)
+                self._producer[id(root)] = (weakref.ref(root), event)
+
+    def backward_start(self, node: Any) -> Any:
+        if self._freed_check is not None:
+            self._check_freed()
+        self._backward_node, self._nested = node, False
+        return time.perf_counter()
+
+    def backward_end(self, token: Any, node: Any, grads_out: tuple, grads_in: tuple) -> None:
+        seconds = time.perf_counter() - token
+        self._backward_node, self._freed_check, self._after_backward = None, node, True
+        if self._nested:  # under create_graph the backward ran recorded ops: they were counted one by one
+            return
+        in_shapes = [_shape(a) for a in node.inputs]
+        out_shapes = [np.shape(g) for g in grads_out]
+        flops = _count(node.name, 1, OpCall(node.inputs, in_shapes, out_shapes, node.needs_input_grad, node))
+        if flops is not None and node.kind._reduces_grad:
+            for shape, needs, g in zip(in_shapes, node.needs_input_grad, grads_in):
+                if needs and g is not None and not isinstance(g, Variable) and np.shape(g) != shape:
+                    flops += np.size(g) - _size(shape)  # the engine sums it back over the broadcast axes
+        self.events.append(Event(node.name, "backward", in_shapes, out_shapes, flops,
+                                 sum(_nbytes(g) for g in grads_in if g is not None), 0, seconds, node.scope))
+
+    # --- memory held by the graph -------------------------------------------------------------------------------
+    def _hold(self, node: Any, args: tuple, event: Event) -> int:
+        """Count the buffers a new Node keeps alive; returns the bytes of what the op saved for backward."""
+        for a in args:
+            if isinstance(a, Variable) and a._node is None and a._requires_grad and isinstance(a.data, np.ndarray):
+                root = _root(a.data)
+                self._params[id(root)] = root.nbytes
+        keys: list[int] = []
+        for a in args:
+            if isinstance(a, Variable):
+                self._add(a.data, keys, event)
+        for value in node.__dict__.values():
+            if isinstance(value, np.ndarray):
+                self._add(value, keys, event)
+        saved_keys: list[int] = []
+        saved_bytes = 0
+        for item in node._saved or ():
+            data = item.data if isinstance(item, Variable) else item
+            if isinstance(data, np.ndarray):
+                root = _root(data)
+                if id(root) not in self._params:
+                    saved_bytes += root.nbytes
+            else:
+                saved_bytes += _nbytes(data)
+            self._add(data, saved_keys, event)
+        for value in node.__dict__.values():
+            if isinstance(value, np.ndarray):
+                saved_bytes += _root(value).nbytes
+        if keys or saved_keys:
+            key = id(node)
+            self._held[key] = [weakref.ref(node, lambda ref: self._node_freed(key)), keys, saved_keys]
+        return saved_bytes
+
+    def _add(self, data: Any, keys: list, event: Event) -> None:
+        if not isinstance(data, np.ndarray):
+            return
+        root = _root(data)
+        key = id(root)
+        if key in self._params:
+            return
+        entry = self._live.get(key)
+        if entry is None:
+            made = self._producer.get(key)
+            owner = made[1] if made is not None and made[0]() is root else event
+            owner.graph_bytes += root.nbytes
+            self._live[key] = [1, root.nbytes]
+            self.current_bytes += root.nbytes
+            if self.current_bytes > self.peak_bytes:
+                self.peak_bytes = self.current_bytes
+        else:
+            entry[0] += 1
+        keys.append(key)
+
+    def _drop(self, keys: list) -> None:
+        for key in keys:
+            entry = self._live.get(key)
+            if entry is not None:
+                entry[0] -= 1
+                if entry[0] == 0:
+                    del self._live[key]
+                    self.current_bytes -= entry[1]
+        keys.clear()
+
+    def _check_freed(self) -> None:
+        node, self._freed_check = self._freed_check, None
+        if node is not None and node._saved is None and id(node) in self._held:
+            self._drop(self._held[id(node)][2])
+
+    def _node_freed(self, key: int) -> None:
+        held = self._held.pop(key, None)
+        if held is not None:
+            self._drop(held[1])
+            self._drop(held[2])
+
+    # --- results ------------------------------------------------------------------------------------------------
+    def flops(self, phase: str | None = None, op: str | None = None) -> int:
+        """Counted FLOPs, all of them or those of one phase ("forward"/"backward") and/or one op name."""
+        if phase not in (None, "forward", "backward"):
+            raise ValueError(f"profile.flops: phase must be None, 'forward' or 'backward', got {phase!r}")
+        return sum(e.flops for e in self.events
+                   if e.flops is not None and (phase is None or e.phase == phase) and (op is None or e.op == op))
+
+    @property
+    def uncounted(self) -> list[str]:
+        """Names of ops that ran but have no FLOP count (add one with `register_flops`)."""
+        return sorted({e.op for e in self.events if e.flops is None})
+
+    @property
+    def op_seconds(self) -> float:
+        """Time spent inside the ops (forward and backward)."""
+        return sum(e.seconds for e in self.events)
+
+    @property
+    def flops_per_second(self) -> float:
+        """Counted FLOPs divided by the time spent in the ops that have a count."""
+        seconds = sum(e.seconds for e in self.events if e.flops is not None)
+        return self.flops() / seconds if seconds > 0 else 0.0
+
+    def by_op(self) -> dict[str, dict[str, Any]]:
+        """Per op name: calls, FLOPs and seconds by phase, output and saved bytes (forward), in order of total time."""
+        rows: dict[str, dict[str, Any]] = defaultdict(lambda: {
+            "calls": 0, "forward_flops": 0, "backward_flops": 0, "forward_seconds": 0.0, "backward_seconds": 0.0,
+            "output_bytes": 0, "saved_bytes": 0, "counted": True})
+        for e in self.events:
+            row = rows[e.op]
+            if e.phase == "forward":
+                row["calls"] += 1
+                row["output_bytes"] += e.out_bytes
+                row["saved_bytes"] += e.saved_bytes
+            row[e.phase + "_seconds"] += e.seconds
+            if e.flops is None:
+                row["counted"] = False
+            else:
+                row[e.phase + "_flops"] += e.flops
+        return dict(sorted(rows.items(), key=lambda kv: -(kv[1]["forward_seconds"] + kv[1]["backward_seconds"])))
+
+    def totals(self) -> dict[str, Any]:
+        """FLOPs (forward, backward, total), seconds in ops and overall, peak graph memory, FLOP/s, ops without count."""
+        return {"forward_flops": self.flops("forward"), "backward_flops": self.flops("backward"),
+                "flops": self.flops(), "op_seconds": self.op_seconds, "wall_seconds": self.wall_seconds,
+                "peak_graph_bytes": self.peak_bytes, "flops_per_second": self.flops_per_second,
+                "events": len(self.events), "uncounted": self.uncounted}
+
+    def to_dict(self) -> dict[str, Any]:
+        """{"ops": by_op(), "totals": totals()} as plain Python values."""
+        return {"ops": self.by_op(), "totals": self.totals()}
+
+    def table(self) -> str:
+        """The per-op table as text."""
+        head = ["op", "calls", "fwd FLOPs", "bwd FLOPs", "fwd ms", "bwd ms", "output", "saved"]
+        body = [[name, str(r["calls"]), _flops(r["forward_flops"], r["counted"]),
+                 _flops(r["backward_flops"], r["counted"]), f"{r['forward_seconds'] * 1e3:.3f}",
+                 f"{r['backward_seconds'] * 1e3:.3f}", _bytes(r["output_bytes"]), _bytes(r["saved_bytes"])]
+                for name, r in self.by_op().items()]
+        widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
+        fmt = lambda row: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        lines = [fmt(head), "-" * (sum(widths) + 2 * len(widths) - 2)] + [fmt(r) for r in body]
+        return "\n".join(lines + [""] + self._summary_lines())
+
+    def _summary_lines(self) -> list[str]:
+        t = self.totals()
+        lines = [f"FLOPs: {_si(t['flops'])} (forward {_si(t['forward_flops'])}, backward {_si(t['backward_flops'])})",
+                 f"time in ops: {t['op_seconds'] * 1e3:.2f} ms of {t['wall_seconds'] * 1e3:.2f} ms;  measured "
+                 f"{_si(t['flops_per_second'])}FLOP/s",
+                 f"peak memory held by the graph: {_bytes(t['peak_graph_bytes'])}"]
+        if t["uncounted"]:
+            lines.append("no FLOP count for: " + ", ".join(t["uncounted"]) + " (not in the totals; see "
+                         "autograd.profiler.register_flops)")
+        return lines
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return f"<profile: {len(self.events)} events, {_si(self.flops())}FLOPs>"
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{h}</th>" for h in ["op", "calls", "fwd FLOPs", "bwd FLOPs", "fwd ms", "bwd ms",
+                                                  "output", "saved"])
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
+                name, r["calls"], _flops(r["forward_flops"], r["counted"]), _flops(r["backward_flops"], r["counted"]),
+                f"{r['forward_seconds'] * 1e3:.3f}", f"{r['backward_seconds'] * 1e3:.3f}", _bytes(r["output_bytes"]),
+                _bytes(r["saved_bytes"]))) + "</tr>"
+            for name, r in self.by_op().items())
+        notes = "<br>".join(html.escape(line) for line in self._summary_lines())
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table><p>{notes}</p>"
+
+
+def _count(name: str, phase: int, call: OpCall) -> int | None:
+    entry = FLOPS.get(name)
+    if entry is None:
+        return None
+    try:
+        return int(entry[phase](call))
+    except (LookupError, TypeError, ValueError, AttributeError):
+        return None  # arguments the count does not understand: reported as "no count", never a wrong number
+
+
+def _inside_backward() -> bool:
+    """Whether the engine's backward loop is on this thread's stack (ops it runs itself under create_graph)."""
+    from .engine import run_backward
+    code = run_backward.__code__
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _si(x: float) -> str:
+    for unit, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g} {unit}"
+    return f"{x:.3g} "
+
+
+def _flops(x: int, counted: bool) -> str:
+    return _si(x).strip() + ("" if counted else " + no count")
+
+
+def _bytes(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} B"
