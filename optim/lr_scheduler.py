@@ -1,0 +1,377 @@
+"""Learning-rate schedules: each `step()` sets every parameter group's "lr" for the next epoch (or batch).
+
+Most schedules are a closed form of the step count t. StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR and
+LinearLR also chain, as in PyTorch: when something else changed the lr since their last step (another scheduler,
+say a LinearLR warm-up stepped alongside), they apply their own change, closed_form(t) / closed_form(t - 1), to it.
+LambdaLR and OneCycleLR set the lr outright.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from bisect import bisect_right
+from typing import Any, Callable, Iterable
+
+from .optimizer import Optimizer
+
+
+class LRScheduler:
+    """Base class: holds the optimizer, each group's starting lr (`base_lrs`) and the step count (`last_epoch`).
+
+    Constructing a scheduler takes its first step (t = 0), so the optimizer starts with the schedule's first lr.
+
+    Args:
+        optimizer: the Optimizer whose groups' "lr" this sets.
+        last_epoch: the index of the last step taken, to resume a schedule (-1 to start one).
+    """
+
+    chainable = True  # False: the lr is set outright from base_lrs
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        name = type(self).__name__
+        _check_optimizer(name, optimizer)
+        if not isinstance(last_epoch, numbers.Integral) or last_epoch < -1:
+            raise ValueError(f"{name}: last_epoch must be an integer >= -1 (-1 starts a new schedule), "
+                             f"got {last_epoch!r}")
+        self.optimizer = optimizer
+        for i, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise ValueError(f"{name}: resuming with last_epoch={last_epoch} needs 'initial_lr' in parameter "
+                                 f"group {i}; load the optimizer's state dict first, or start with last_epoch=-1")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self.step()
+
+    def closed_form(self, base_lr: float, t: int) -> float:
+        """The lr this schedule gives at step `t` to a group starting at `base_lr`."""
+        raise NotImplementedError(f"{type(self).__name__}: a scheduler needs a closed_form(base_lr, t) method")
+
+    def _floor(self) -> float:
+        """The lr the schedule scales towards (0 for most; eta_min for cosine annealing)."""
+        return 0.0
+
+    def get_lr(self) -> list[float]:
+        """The lr of each group at the current `last_epoch` (what `step()` sets)."""
+        t, floor = self.last_epoch, self._floor()
+        lrs = []
+        for base_lr, group in zip(self.base_lrs, self.optimizer.param_groups):
+            target = self.closed_form(base_lr, t)
+            previous = self.closed_form(base_lr, t - 1) if t > 0 else base_lr
+            current = group["lr"]
+            if self.chainable and current != previous and previous != floor:
+                # Someone else changed the lr since this schedule set it: scale their lr by this schedule's change.
+                target = floor + (target - floor) * (current - floor) / (previous - floor)
+            lrs.append(target)
+        return lrs
+
+    def step(self) -> None:
+        """Advance the schedule by one step and set each group's lr."""
+        self._step_count += 1
+        self.last_epoch += 1
+        lrs = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The lr of each group as last set by this scheduler."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything the scheduler holds except the optimizer (save the optimizer's own state dict beside it)."""
+        return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a state saved by `state_dict`."""
+        self.__dict__.update(copy.deepcopy(state_dict))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
+
+
+def _check_optimizer(name: str, optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{name}: expected an optim.Optimizer, got {type(optimizer).__name__}")
+
+
+def _check_int(name: str, key: str, value: Any, least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+        raise ValueError(f"{name}: {key} must be an integer >= {least}, got {value!r}")
+
+
+def _check_real(name: str, key: str, value: Any, rule: str = "a number", ok: Callable[[float], bool] = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or (ok is not None and not ok(value)):
+        raise ValueError(f"{name}: {key} must be {rule}, got {value!r}")
+
+
+class StepLR(LRScheduler):
+    """Multiply the lr by gamma every `step_size` steps: lr_t = base_lr * gamma ** (t // step_size).
+
+    Args:
+        optimizer: the Optimizer to schedule.
+        step_size: steps between two decays.
+        gamma: the factor of each decay.
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        _check_int("StepLR", "step_size", step_size, 1)
+        _check_real("StepLR", "gamma", gamma)
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def closed_form(self, base_lr: float, t: int) -> float:
+        return base_lr * self.gamma ** (t // self.step_size)
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the lr by gamma at each milestone: lr_t = base_lr * gamma ** (number of milestones <= t).
+
+    Args:
+        optimizer: the Optimizer to schedule.
+        milestones: the steps at which to decay (a milestone listed twice decays twice).
+        gamma: the factor of each decay.
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        milestones = list(milestones)
+        for m in milestones:
+            _check_int("MultiStepLR", "each milestone", m, 0)
+        _check_real("MultiStepLR", "gamma", gamma)
+        self.milestones, self.gamma = sorted(milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def closed_form(self, base_lr: float, t: int) -> float:
+        return base_lr * self.gamma ** bisect_right(self.milestones, t)
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the lr by gamma every step: lr_t = base_lr * gamma ** t.
+
+    Args:
+        optimizer: the Optimizer to schedule.
+        gamma: the factor of each step.
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        _check_real("ExponentialLR", "gamma", gamma)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def closed_form(self, base_lr: float, t: int) -> float:
+        return base_lr * self.gamma ** t
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Follow half a cosine from base_lr down to eta_min over T_max steps (and back up after, periodically):
+
+        lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2
+
+    Args:
+        optimizer: the Optimizer to schedule.
+        T_max: steps from the top of the cosine to its bottom.
+        eta_min: the lowest lr.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0, last_epoch: int = -1) -> None:
+        _check_int("CosineAnnealingLR", "T_max", T_max, 1)
+        _check_real("CosineAnnealingLR", "eta_min", eta_min, ">= 0", lambda v: v >= 0)
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def _floor(self) -> float:
+        return self.eta_min
+
+    def closed_form(self, base_lr: float, t: int) -> float:
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t / self.T_max)) / 2
+
+
+class LinearLR(LRScheduler):
+    """Scale the lr by a factor going linearly from start_factor to end_factor over total_iters steps (a warm-up
+    when start_factor < 1): lr_t = base_lr * (start_factor + (end_factor - start_factor) * min(t, total_iters) /
+    total_iters).
+
+    Args:
+        optimizer: the Optimizer to schedule.
+        start_factor: the factor at step 0, in (0, 1].
+        end_factor: the factor from step total_iters on, in [0, 1].
+        total_iters: steps to go from one factor to the other.
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, last_epoch: int = -1) -> None:
+        _check_real("LinearLR", "start_factor", start_factor, "in (0, 1]", lambda v: 0 < v <= 1)
+        _check_real("LinearLR", "end_factor", end_factor, "in [0, 1]", lambda v: 0 <= v <= 1)
+        _check_int("LinearLR", "total_iters", total_iters, 1)
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def closed_form(self, base_lr: float, t: int) -> float:
+        progress = min(t, self.total_iters) / self.total_iters
+        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
+
+
+class LambdaLR(LRScheduler):
+    """Set the lr to base_lr times a function of the step: lr_t = base_lr * lr_lambda(t).
+
+    Args:
+        optimizer: the Optimizer to schedule.
+        lr_lambda: a function of the step count, or a list of them, one per parameter group.
+    """
+
+    chainable = False
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
+        _check_optimizer("LambdaLR", optimizer)
+        n_groups = len(optimizer.param_groups)
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n_groups
+        if len(lambdas) != n_groups:
+            raise ValueError(f"LambdaLR: expected one lr_lambda per parameter group ({n_groups}), got {len(lambdas)}")
+        if not all(callable(f) for f in lambdas):
+            raise TypeError(f"LambdaLR: lr_lambda must be a function of the step count (or a list of them), got "
+                            f"{[type(f).__name__ for f in lambdas]}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base_lr * f(self.last_epoch) for base_lr, f in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self) -> dict[str, Any]:
+        """As the base class, with each lr_lambda saved as None (a function) or its attributes (a callable object)."""
+        state = {key: copy.deepcopy(value) for key, value in self.__dict__.items()
+                 if key not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [None if _is_function(f) else copy.deepcopy(f.__dict__) for f in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = copy.deepcopy(state_dict)
+        saved = state.pop("lr_lambdas", None) or []
+        self.__dict__.update(state)
+        for f, attributes in zip(self.lr_lambdas, saved):
+            if attributes is not None:
+                f.__dict__.update(attributes)
+
+
+def _is_function(f: Any) -> bool:
+    return not hasattr(f, "__dict__") or type(f).__name__ in ("function", "builtin_function_or_method", "method")
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith and Topin): the lr rises from max_lr / div_factor to max_lr over the first
+    pct_start of the steps, then anneals to max_lr / (div_factor * final_div_factor); momentum (or Adam's beta1)
+    moves the opposite way between max_momentum and base_momentum. Step it after every batch.
+
+    In each phase from step s0 to s1, with p = (t - s0) / (s1 - s0), the lr goes from a to b as
+    "cos": b + (a - b) * (1 + cos(pi * p)) / 2, or "linear": a + (b - a) * p.
+
+    Args:
+        optimizer: the Optimizer to schedule.
+        max_lr: the peak lr (one number, or one per group).
+        total_steps: steps in the cycle; or give epochs and steps_per_epoch.
+        epochs, steps_per_epoch: total_steps = epochs * steps_per_epoch.
+        pct_start: fraction of the steps spent rising.
+        anneal_strategy: "cos" or "linear".
+        cycle_momentum: also cycle the momentum (the optimizer needs "momentum" or "betas").
+        base_momentum, max_momentum: the momentum's low and high values (numbers, or one per group).
+        div_factor: initial lr = max_lr / div_factor.
+        final_div_factor: final lr = initial lr / final_div_factor.
+        three_phase: rise, fall back to the initial lr symmetrically, then anneal to the final lr.
+    """
+
+    chainable = False
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | list[float], total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True, base_momentum: float = 0.85,
+                 max_momentum: float = 0.95, div_factor: float = 25.0, final_div_factor: float = 1e4,
+                 three_phase: bool = False, last_epoch: int = -1) -> None:
+        name = "OneCycleLR"
+        _check_optimizer(name, optimizer)
+        if total_steps is not None:
+            _check_int(name, "total_steps", total_steps, 1)
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            _check_int(name, "epochs", epochs, 1)
+            _check_int(name, "steps_per_epoch", steps_per_epoch, 1)
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError(f"{name}: give total_steps, or both epochs and steps_per_epoch")
+        _check_real(name, "pct_start", pct_start, "in [0, 1]", lambda v: 0 <= v <= 1)
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"{name}: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        _check_real(name, "div_factor", div_factor, "> 0", lambda v: v > 0)
+        _check_real(name, "final_div_factor", final_div_factor, "> 0", lambda v: v > 0)
+        self.anneal_strategy = anneal_strategy
+        rise = float(pct_start * self.total_steps) - 1
+        # Each phase: its last step, and the group keys holding its start and end lr and momentum.
+        if three_phase:
+            self._phases = [(rise, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (2 * rise, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                            (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        else:
+            self._phases = [(rise, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        groups = optimizer.param_groups
+        max_lrs = _per_group(name, "max_lr", max_lr, len(groups))
+        if last_epoch == -1:
+            for group, top in zip(groups, max_lrs):
+                group["initial_lr"] = top / div_factor
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"{name}: cycle_momentum=True needs an optimizer with momentum or betas, and "
+                                 f"{type(optimizer).__name__} has neither; pass cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            highs = _per_group(name, "max_momentum", max_momentum, len(groups))
+            lows = _per_group(name, "base_momentum", base_momentum, len(groups))
+            if last_epoch == -1:
+                for group, high, low in zip(groups, highs, lows):
+                    self._set_momentum(group, high)
+                    group["max_momentum"], group["base_momentum"] = high, low
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list[float]:
+        t = self.last_epoch
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {t} times but the cycle has total_steps={self.total_steps}; "
+                             "make total_steps (or epochs * steps_per_epoch) cover the whole run")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr_from, lr_to, momentum_from, momentum_to) in enumerate(self._phases):
+                if t <= end or i == len(self._phases) - 1:
+                    pct = (t - start) / (end - start) if end > start else 1.0
+                    lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[momentum_from], group[momentum_to], pct))
+                    break
+                start = end
+        return lrs
+
+
+def _per_group(name: str, key: str, value: Any, n_groups: int) -> list[float]:
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n_groups
+    if len(values) != n_groups:
+        raise ValueError(f"{name}: expected {key} as one number or one per parameter group ({n_groups}), "
+                         f"got {len(values)}")
+    for v in values:
+        _check_real(name, key, v)
+    return values

@@ -1,0 +1,297 @@
+"""Optimizer: the base class that holds parameter groups and per-parameter state, and the helper pair
+(`param_arrays`, `write_back`) through which one update rule serves Tensor parameters and Value parameters alike.
+"""
+from __future__ import annotations
+
+import copy
+import numbers
+from collections import defaultdict
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from autograd import Tensor, Value, enable_grad, no_grad
+from autograd.errors import ShapeError
+from autograd.function import mark_modified
+
+Param = Any  # a float Tensor or a Value: anything with `.data` and `.grad`
+
+
+def param_arrays(p: Param) -> tuple[np.ndarray, np.ndarray | None]:
+    """A parameter's data and gradient as arrays, for an update rule to work on.
+
+    A Tensor lends its own data array, so updating it in place updates the parameter. A Value lends its float as a
+    0-d float64 array, which `write_back` returns to it; its gradient (a float, 0.0 when nothing reached it) comes
+    as a 0-d array too.
+
+    Returns:
+        (data, grad), with grad None when the parameter has no gradient (a Tensor before backward or after
+        `zero_grad()`); optimizers skip such parameters.
+    """
+    grad = p.grad
+    if isinstance(p, Value):
+        if grad is None:
+            return np.array(p.data), None
+        return np.array(p.data), np.array(grad.data if isinstance(grad, Value) else grad, dtype=np.float64)
+    return p.data, None if grad is None else grad.data
+
+
+def write_back(p: Param, data: np.ndarray) -> None:
+    """Finish updating `p` from the array `param_arrays` lent: a Value takes back its float. Either kind is marked
+    as changed in place, so a graph that saved its old value refuses to run backward with it."""
+    if isinstance(p, Value):
+        p.data = float(data)
+    mark_modified(p)
+
+
+class Optimizer:
+    """Base class of the optimizers: parameter groups with their own hyper-parameters, and state per parameter.
+
+    A subclass validates its hyper-parameters in `_check_group` and writes its update rule in `_update`, which works
+    in place on numpy arrays; `step` calls it for every parameter that has a gradient, under `no_grad()`.
+
+    Args:
+        params: an iterable of parameters (float Tensors or Values), or of dicts `{"params": [...], "lr": ...}`
+            that each make a group with its own hyper-parameters (those not given take the defaults).
+        defaults: the hyper-parameters of every group, by name.
+    """
+
+    def __init__(self, params: Iterable[Param] | Iterable[dict], defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self._check_group(self.defaults, "")
+        self.state: defaultdict[Param, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        for group in _groups_from(params, self._name):
+            self.add_param_group(group)
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    # --- what a subclass writes ----------------------------------------------------------------------------------
+    def _check_group(self, group: dict[str, Any], where: str) -> None:
+        """Raise a clear error for an invalid hyper-parameter in `group` (`where` names the group in the message)."""
+
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Update `data` in place from `grad`, keeping buffers in `state`; never modify `grad` (it is the user's)."""
+        raise NotImplementedError(f"{self._name}: an optimizer needs an _update(data, grad, state, group) method")
+
+    # --- checks shared by the subclasses -------------------------------------------------------------------------
+    def _expect(self, shown: str, value: Any, where: str, rule: str, ok: Callable[[float], bool]) -> None:
+        """Raise unless `value` (the hyper-parameter called `shown`) is a real number for which `ok` holds."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{self._name}: {shown} must be a number, got {type(value).__name__} {value!r}{where}")
+        if not ok(value):  # NaN fails every rule
+            raise ValueError(f"{self._name}: invalid {shown}={value!r}{where}; it must be {rule}")
+
+    def _expect_nonnegative(self, group: dict[str, Any], where: str, *keys: str) -> None:
+        for key in keys:
+            self._expect(key, group[key], where, ">= 0", lambda v: v >= 0)
+
+    # --- the public interface ------------------------------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyper-parameters (missing ones take the defaults).
+
+        Args:
+            param_group: a dict with "params" (an iterable of parameters, or one parameter) and any hyper-parameters.
+        """
+        name, index = self._name, len(self.param_groups)
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}: a parameter group must be a dict like {{'params': [...], 'lr': 0.1}}, got "
+                            f"{type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"{name}: parameter group {index} has no 'params' entry; give it as "
+                             "{'params': [...], ...}")
+        group = dict(param_group)
+        params = _param_list(group["params"], name, f"parameter group {index}")
+        seen: set[int] = set()
+        for position, p in enumerate(params):
+            _check_param(p, name, f"parameter {position} of group {index}")
+            if id(p) in seen:
+                raise ValueError(f"{name}: parameter {position} of group {index} appears twice in that group; list "
+                                 "each parameter once (a duplicate would be updated twice per step)")
+            seen.add(id(p))
+        for other, existing in enumerate(self.param_groups):
+            if any(id(q) in seen for q in existing["params"]):
+                raise ValueError(f"{name}: parameter group {index} shares parameters with group {other}; each "
+                                 "parameter may be in only one group")
+        group["params"] = params
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self._check_group(group, f" in parameter group {index}")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of all parameters before the next backward.
+
+        Args:
+            set_to_none: give Tensor parameters `grad = None` (else a zero array); a Value's gradient is always set
+                to its zero, 0.0.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if isinstance(p, Value):
+                    p.grad = 0.0
+                elif set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad = Tensor._constant(np.zeros_like(p.data))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, once.
+
+        Args:
+            closure: optional; a function that clears the gradients, recomputes the loss, calls backward and returns
+                the loss. It runs (with gradients recorded) before the update.
+
+        Returns:
+            What `closure` returned, or None.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            state = self.state
+            for group in self.param_groups:
+                for p in group["params"]:
+                    data, grad = param_arrays(p)
+                    if grad is None:
+                        continue
+                    self._update(data, grad, state[p], group)
+                    write_back(p, data)
+        return loss
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state in PyTorch's layout, with copies of its buffers (numpy arrays).
+
+        Returns:
+            {"state": {index: {name: buffer or count}}, "param_groups": [{hyper-parameters..., "params": [indices]}]},
+            parameters being numbered in group order from 0.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: copy.deepcopy(value) for key, value in group.items() if key != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: {key: _copied(value) for key, value in entries.items()}
+                 for p, entries in self.state.items() if entries and id(p) in index}
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyper-parameters and buffers saved by `state_dict`, onto this optimizer's own parameters.
+
+        The saved state must come from an optimizer with the same groups, the same number of parameters in each, and
+        buffers of the same shapes; everything is checked before anything changes.
+        """
+        name = f"{self._name}.load_state_dict"
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise TypeError(f"{name}: expected a dict with 'state' and 'param_groups' (from state_dict()), got "
+                            f"{type(state_dict).__name__}")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}: the state dict has {len(saved_groups)} parameter groups but this optimizer has "
+                             f"{len(self.param_groups)}; build the optimizer with the same groups as the saved one")
+        by_index: dict[int, Param] = {}
+        for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}: parameter group {g} has {len(saved['params'])} parameters in the state "
+                                 f"dict but {len(group['params'])} in this optimizer; the state dict belongs to "
+                                 "another model")
+            by_index.update(zip((int(i) for i in saved["params"]), group["params"]))
+        restored: dict[Param, dict[str, Any]] = {}
+        for key, entries in state_dict["state"].items():
+            if int(key) not in by_index:
+                raise ValueError(f"{name}: the state dict has state for parameter {key}, but the saved groups list "
+                                 f"only parameters {sorted(by_index)}")
+            p = by_index[int(key)]
+            restored[p] = {k: _restored(v, p, k, key, name) for k, v in entries.items()}
+        groups = []
+        for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            new = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            for k, v in self.defaults.items():
+                new.setdefault(k, v)
+            self._check_group(new, f" in parameter group {g} of the state dict")
+            groups.append(new)
+        # Groups are updated in place: schedulers and user code hold references to these very dicts.
+        for group, new in zip(self.param_groups, groups):
+            params = group["params"]
+            group.clear()
+            group.update(new, params=params)
+        self.state = defaultdict(dict, restored)
+
+    def __repr__(self) -> str:
+        lines = [f"{self._name} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines + [")"])
+
+
+def _groups_from(params: Any, name: str) -> list[dict[str, Any]]:
+    """The parameter groups described by an optimizer's `params` argument."""
+    items = _param_list(params, name, "optimizer", allow_dicts=True)
+    dicts = [isinstance(item, dict) for item in items]
+    if all(dicts):
+        return items
+    if any(dicts):
+        raise TypeError(f"{name}: params mixes parameters and group dicts; pass either parameters or a list of "
+                        "{'params': [...], ...} dicts")
+    return [{"params": items}]
+
+
+def _param_list(params: Any, name: str, what: str, allow_dicts: bool = False) -> list:
+    """`params` as a list, with clear errors for a lone parameter, a set, a non-iterable or an empty iterable."""
+    if isinstance(params, (Tensor, Value)):
+        if not allow_dicts:  # inside a group dict a single parameter is fine, as in PyTorch
+            return [params]
+        raise TypeError(f"{name}: params must be an iterable of parameters, got a single {type(params).__name__}; "
+                        "wrap it in a list: [w]")
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(f"{name}: params must be an ordered iterable (a list), got a {type(params).__name__}, whose "
+                        "order changes between runs; pass a list")
+    if isinstance(params, (str, bytes, dict)) or not isinstance(params, Iterable):
+        raise TypeError(f"{name}: params must be an iterable of parameters or of group dicts, got "
+                        f"{type(params).__name__}")
+    used_up = iter(params) is params  # a generator or iterator: it can be read only once
+    items = list(params)
+    if not items:
+        if used_up:
+            raise ValueError(f"{name}: {what} got an empty parameter list; if you passed model.parameters() twice, "
+                             "the generator was used up: pass list(model.parameters())")
+        raise ValueError(f"{name}: {what} got an empty parameter list; pass the parameters to optimize, e.g. "
+                         "list(model.parameters())")
+    return items
+
+
+def _check_param(p: Any, name: str, where: str) -> None:
+    if isinstance(p, Value):
+        kind = "Value"
+    elif isinstance(p, Tensor):
+        if p.data.dtype.kind != "f":
+            raise TypeError(f"{name}: can only optimize float Tensors and Values, but {where} is a Tensor of dtype "
+                            f"{p.data.dtype}; make it float (Tensor(data, dtype=np.float32))")
+        kind = "Tensor"
+    else:
+        raise TypeError(f"{name}: can only optimize float Tensors and Values, but {where} is a "
+                        f"{type(p).__name__}")
+    if p._node is not None:
+        raise ValueError(f"{name}: {where} is not a leaf {kind} (it was computed by an operation), so it cannot be "
+                         "optimized; optimize the leaves it was computed from, or use x.detach() as a new leaf")
+
+
+def _copied(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
+
+
+def _restored(value: Any, p: Param, key: str, index: Any, name: str) -> Any:
+    """A saved state entry checked against its parameter and copied; float buffers take the parameter's dtype."""
+    if not isinstance(value, np.ndarray):
+        return copy.deepcopy(value)
+    shape = np.shape(p.data)
+    if value.shape != shape:
+        raise ShapeError(f"{name}: state '{key}' of parameter {index} has shape {value.shape} but the parameter has "
+                         f"shape {shape}; the state dict belongs to another model or parameter order")
+    dtype = np.float64 if isinstance(p, Value) else p.data.dtype
+    return value.astype(dtype) if value.dtype.kind == "f" else value.copy()
