@@ -51,12 +51,13 @@ class LeakyReLU(Function):
     def forward(ctx, x, negative_slope):
         data = x.data
         positive = data > 0
-        ctx.scale = np.where(positive, 1, negative_slope).astype(data.dtype)
+        ctx.save_for_backward(np.where(positive, 1, negative_slope).astype(data.dtype))
         return np.where(positive, data, data * negative_slope)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.scale, None
+        (scale,) = ctx.saved_tensors
+        return grad * scale, None
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -134,14 +135,14 @@ class GELU(Function):
     @staticmethod
     def forward(ctx, x):
         cdf = normal_cdf(x.data)
-        ctx.cdf = cdf
-        ctx.save_for_backward(x)
+        ctx.save_for_backward(x, cdf)
         return x.data * cdf
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        cdf = ctx.cdf if isinstance(x, np.ndarray) else NormalCDF.apply(x)  # a graph value under create_graph
+        x, cdf = ctx.saved_tensors
+        if not isinstance(x, np.ndarray):
+            cdf = NormalCDF.apply(x)  # create_graph: Phi must be a graph value too, to be differentiated again
         return grad * (cdf + x * _normal_pdf(x))
 
 
@@ -155,14 +156,14 @@ class GELUTanh(Function):
     def forward(ctx, x):
         data = x.data
         th = np.tanh(_GELU_C * (data + 0.044715 * data * data * data))
-        ctx.th = th
-        ctx.save_for_backward(x)
+        ctx.save_for_backward(x, th)
         return 0.5 * data * (1 + th)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        th = ctx.th if isinstance(x, np.ndarray) else np.tanh(_GELU_C * (x + 0.044715 * x * x * x))
+        x, th = ctx.saved_tensors
+        if not isinstance(x, np.ndarray):  # create_graph: recompute tanh(u) as a graph value
+            th = np.tanh(_GELU_C * (x + 0.044715 * x * x * x))
         du = _GELU_C * (1 + 3 * 0.044715 * x * x)
         return grad * (0.5 * (1 + th) + 0.5 * x * (1 - th * th) * du)
 
@@ -283,13 +284,19 @@ class Dropout(Function):
     """y = x * mask / (1 - p), mask ~ Bernoulli(1 - p);  dy/dx = mask / (1 - p)"""
 
     @staticmethod
-    def forward(ctx, x, scaled_mask):
-        ctx.scaled_mask = scaled_mask
+    def forward(ctx, x, p, generator):
+        dtype = x.data.dtype if x.data.dtype.kind == "f" else np.dtype(np.float32)
+        if p < 1.0:
+            scaled_mask = (generator.random(x.data.shape) >= p).astype(dtype) * (1.0 / (1.0 - p))
+        else:
+            scaled_mask = np.zeros(x.data.shape, dtype)
+        ctx.save_for_backward(scaled_mask)
         return x.data * scaled_mask
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.scaled_mask, None
+        (scaled_mask,) = ctx.saved_tensors
+        return grad * scaled_mask, None, None
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: np.random.Generator | None = None) -> Tensor:
@@ -305,11 +312,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: np.rand
     x = as_tensor(x, "dropout")
     if not training or p == 0.0:
         return x
-    rng = init.get_generator() if generator is None else generator
-    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
-    keep = rng.random(x.shape) >= p
-    scaled_mask = keep.astype(dtype) * (1.0 / (1.0 - p)) if p < 1.0 else np.zeros(x.shape, dtype)
-    return Dropout.apply(x, scaled_mask.astype(dtype, copy=False))
+    return Dropout.apply(x, float(p), init.get_generator() if generator is None else generator)
 
 
 def pad(x: Tensor, pad_width: Any, constant_values: float = 0.0) -> Tensor:

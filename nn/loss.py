@@ -63,89 +63,105 @@ def _class_input(input: Tensor, op: str) -> tuple[int, ...]:
 
 
 # --- cross-entropy: log-softmax and the negative log-likelihood fused into one op --------------------------------
+def _rows(x: Any, C: int) -> Any:
+    """(N, C, d1, ...) as (N*d1*..., C): classes last, every position a sample (arrays and Tensors alike)."""
+    if x.ndim == 2:
+        return x
+    return x.transpose((0,) + tuple(range(2, x.ndim)) + (1,)).reshape((-1, C))
+
+
+def _unrows(d: Any, shape: tuple) -> Any:
+    """The inverse of `_rows`: (N*d1*..., C) back to (N, C, d1, ...)."""
+    if len(shape) == 2:
+        return d
+    d = d.reshape(shape[:1] + shape[2:] + shape[1:2])
+    return d.transpose((0, d.ndim - 1) + tuple(range(1, d.ndim - 1)))
+
+
 class CrossEntropy(Function):
-    """L = -(1-e) z[t] - (e/C) sum_c z[c] + logsumexp(z)  (e: label smoothing);  dL/dz = softmax(z) - (1-e) onehot(t) - e/C"""
+    """L = logsumexp(z) - (1-e) z[t] - (e/C) sum_c z[c]  (e: label smoothing);  dL/dz = softmax(z) - (1-e) onehot(t) - e/C"""
 
     @staticmethod
     def forward(ctx, logits, target, ignore_index, label_smoothing, reduction):
-        z = logits.data
-        C = z.shape[1]
-        if z.ndim > 2:  # (N, C, d1, ...) -> rows of C: classes last, every position a sample
-            z = np.moveaxis(z, 1, -1).reshape(-1, C)
-        shifted = z - z.max(axis=1, keepdims=True)
+        C = logits.data.shape[1]
+        z = _rows(logits.data, C)
+        shifted = z - z.max(axis=1, keepdims=True)  # exp of at most 0: no overflow for any logits
         probs = np.exp(shifted)
         sums = probs.sum(axis=1, keepdims=True)
         probs /= sums
         log_sums = np.log(sums[:, 0])
-        rows = np.arange(z.shape[0])
-        if target.dtype.kind == "f":  # class probabilities, one row per sample
-            q = np.moveaxis(target, 1, -1).reshape(-1, C) if target.ndim > 2 else target
+        picked = weight = None
+        if target.dtype.kind == "f":  # class probabilities
+            q = _rows(target, C)
             losses = log_sums * q.sum(axis=1) - (q * shifted).sum(axis=1)
-            valid, count, picked = None, z.shape[0], None
+            ctx.count = z.shape[0]
         else:
             t = target.reshape(-1)
             valid = t != ignore_index
-            if valid.all():
-                valid, picked, count = None, t, t.size
-            else:
-                picked, count = np.where(valid, t, 0), int(valid.sum())
-            losses = log_sums - (1 - label_smoothing) * shifted[rows, picked]
+            ctx.count = int(valid.sum())
+            picked = t if ctx.count == t.size else np.where(valid, t, 0)
+            losses = log_sums - (1 - label_smoothing) * shifted[np.arange(t.size), picked]
             if label_smoothing:
                 losses -= label_smoothing * shifted.mean(axis=1)
-            if valid is not None:
-                losses *= valid
-        ctx.probs, ctx.valid, ctx.picked, ctx.count, ctx.rows = probs, valid, picked, count, rows
-        ctx.save_for_backward(logits)
+            if ctx.count != t.size:
+                weight = valid.astype(z.dtype)
+                losses *= weight
+        ctx.save_for_backward(logits, probs, picked, weight)
         losses = losses.astype(z.dtype, copy=False)
         if reduction == "none":
-            return losses.reshape(target.shape[:1] + target.shape[2:] if target.dtype.kind == "f" else target.shape)
-        total = losses.sum(dtype=z.dtype)
+            return losses.reshape(logits.data.shape[:1] + logits.data.shape[2:])
+        total = losses.sum()
         if reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: nan, as in PyTorch
-                total = total / np.asarray(count, dtype=z.dtype)
-        return np.asarray(total)
+                total = total / np.asarray(ctx.count, dtype=z.dtype)
+        return np.asarray(total, dtype=z.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        (logits,) = ctx.saved_tensors
-        target, ignore_index, smoothing, reduction = ctx.inputs[1:]
-        shape = logits.shape
-        C = shape[1]
+        logits, probs, picked, weight = ctx.saved_tensors
+        target, _, smoothing, reduction = ctx.inputs[1:]
+        M, C = probs.shape
         if reduction == "none":
             scale = grad.reshape((-1, 1))
         elif reduction == "mean":
-            scale = grad / ctx.count
+            scale = grad / max(ctx.count, 1)
         else:
             scale = grad
-        if ctx.valid is not None:
-            scale = scale * ctx.valid.reshape((-1, 1)).astype(logits.dtype)
-        if isinstance(logits, np.ndarray):  # ordinary backward: reuse forward's probabilities
-            d = ctx.probs * scale
-            if ctx.picked is None:
-                q = np.moveaxis(target, 1, -1).reshape(-1, C) if target.ndim > 2 else target
-                d -= q * scale
+        if weight is not None:  # ignored targets get no gradient
+            scale = scale * weight.reshape((-1, 1))
+        if isinstance(logits, np.ndarray):  # ordinary backward: forward's probabilities, one subtraction
+            d = probs * scale
+            if picked is None:
+                d -= _rows(target, C) * scale
             else:
-                d[ctx.rows, ctx.picked] -= (1 - smoothing) * (scale[:, 0] if np.ndim(scale) == 2 else scale)
+                d[np.arange(M), picked] -= (1 - smoothing) * (scale[:, 0] if np.ndim(scale) == 2 else scale)
                 if smoothing:
                     d -= (smoothing / C) * scale
         else:  # create_graph: the same formula in Tensor ops, so it can be differentiated again
             from .functional import softmax
-            z = logits.transpose((0,) + tuple(range(2, logits.ndim)) + (1,)).reshape((-1, C)) if logits.ndim > 2 \
-                else logits
-            d = (softmax(z, axis=1) - _dense_targets(ctx, target, C, smoothing, logits.dtype)) * scale
-        if len(shape) > 2:  # rows back to (N, C, d1, ...)
-            d = d.reshape(shape[:1] + shape[2:] + (C,))
-            d = d.transpose((0, d.ndim - 1) + tuple(range(1, d.ndim - 1)))
-        return d, None, None, None, None
+            if picked is None:
+                q = _rows(target, C)
+            else:
+                q = np.full((M, C), smoothing / C, dtype=probs.dtype)
+                q[np.arange(M), picked] += 1 - smoothing
+            d = (softmax(_rows(logits, C), axis=1) - q) * scale
+        return _unrows(d, logits.shape), None, None, None, None
 
 
-def _dense_targets(ctx: Any, target: np.ndarray, C: int, smoothing: float, dtype: Any) -> np.ndarray:
-    """The target distribution each row of softmax is pulled towards (one-hot, smoothed), as an (M, C) array."""
-    if ctx.picked is None:
-        return (np.moveaxis(target, 1, -1).reshape(-1, C) if target.ndim > 2 else target).astype(dtype)
-    dense = np.full((ctx.rows.size, C), smoothing / C, dtype=dtype)
-    dense[ctx.rows, ctx.picked] += 1 - smoothing
-    return dense
+def _check_classes(t: np.ndarray, C: int, ignore_index: int, op: str) -> None:
+    bad = (t != ignore_index) & ((t < 0) | (t >= C))
+    if bad.any():
+        raise ValueError(f"{op}: target holds class {int(t[bad].flat[0])}, outside [0, {C}) for input with {C} "
+                         f"classes (and not ignore_index={ignore_index})")
+
+
+def _one_sample(input: Tensor, target: Any) -> tuple[Tensor, np.ndarray]:
+    """Input (C,) and target () are one sample: make them (1, C) and (1,)."""
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if input.ndim == 1:
+        input = input.reshape((1,) + input.shape)
+        t = t.reshape((1,) + t.shape) if t.ndim == 0 or t.dtype.kind == "f" else t
+    return input, t
 
 
 def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean",
@@ -169,11 +185,9 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     if input.dtype.kind != "f":
         raise DTypeError(f"{op}: expected float logits, got dtype {input.dtype}")
-    shape = _class_input(input, op)
     one_sample = input.ndim == 1
-    if one_sample:
-        input = input.reshape(shape)
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    shape = _class_input(input, op)
+    input, t = _one_sample(input, target)
     if t.dtype.kind == "f":
         if t.shape != input.shape:
             raise ShapeError(f"{op}: class-probability targets need the input's shape {input.shape}, got {t.shape}; "
@@ -182,11 +196,8 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
             t = t * (1 - label_smoothing) + label_smoothing / shape[1]
         t = t.astype(input.dtype, copy=False)
     else:
-        t = _class_targets(t.reshape(1) if one_sample and t.ndim == 0 else t, shape, op)
-        bad = (t != ignore_index) & ((t < 0) | (t >= shape[1]))
-        if bad.any():
-            raise ValueError(f"{op}: target holds class {int(t[bad].flat[0])}, outside [0, {shape[1]}) for input "
-                             f"with {shape[1]} classes (and not ignore_index={ignore_index})")
+        t = _class_targets(t, shape, op)
+        _check_classes(t, shape[1], ignore_index, op)
     loss = CrossEntropy.apply(input, t, ignore_index, float(label_smoothing), reduction)
     return loss.reshape(()) if one_sample and reduction == "none" else loss
 
@@ -195,7 +206,7 @@ def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: st
     """Negative log-likelihood: -input[n, target[n]] for log-probabilities `input` (e.g. from log_softmax).
 
     Args:
-        input: log-probabilities, (N, C) or (N, C, d1, ...).
+        input: log-probabilities, (N, C) or (N, C, d1, ...) (or (C,) for one sample).
         target: class indices (N,) or (N, d1, ...), in [0, C) or `ignore_index`.
         ignore_index: target value that contributes nothing (and is left out of the mean).
         reduction: "mean" (over the targets not ignored), "sum" or "none".
@@ -203,24 +214,20 @@ def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: st
     op = "nll_loss"
     _check_reduction(reduction, op)
     input = _tensor(input, op, "input")
+    one_sample = input.ndim == 1
     shape = _class_input(input, op)
-    if input.ndim == 1:
-        input = input.reshape(shape)
-    t = _class_targets(np.reshape(np.asarray(target.data if isinstance(target, Tensor) else target), shape[:1]
-                                  + shape[2:]) if input.ndim == 2 and np.ndim(target) == 0 else target, shape, op)
-    valid = t != ignore_index
-    if ((t < 0) | (t >= shape[1]))[valid].any():
-        raise ValueError(f"{op}: target values must be in [0, {shape[1]}) or ignore_index={ignore_index}")
-    rows = input.transpose((0,) + tuple(range(2, input.ndim)) + (1,)).reshape((-1, shape[1])) if input.ndim > 2 \
-        else input
-    flat_valid = valid.reshape(-1)
-    picked = -rows[np.arange(rows.shape[0]), np.where(flat_valid, t.reshape(-1), 0)]
-    if not flat_valid.all():
-        picked = picked * flat_valid.astype(input.dtype)
+    input, t = _one_sample(input, target)
+    t = _class_targets(t, shape, op)
+    _check_classes(t, shape[1], ignore_index, op)
+    valid = (t != ignore_index).reshape(-1)
+    rows = _rows(input, shape[1])
+    picked = -rows[np.arange(rows.shape[0]), np.where(valid, t.reshape(-1), 0)]
+    if not valid.all():
+        picked = picked * valid.astype(input.dtype)
     if reduction == "none":
-        return picked.reshape(t.shape)
+        return picked.reshape(() if one_sample else t.shape)
     total = picked.sum()
-    return total / max(int(flat_valid.sum()), 0) if reduction == "mean" else total
+    return total / int(valid.sum()) if reduction == "mean" else total
 
 
 # --- regression and binary losses -------------------------------------------------------------------------------
