@@ -1,0 +1,158 @@
+"""Reductions over numpy-style axis (None, int, negative int, tuple) and keepdims: values against numpy, gradients
+against central differences, ties in max/min split evenly (hand-derived), argmax/argmin without gradient."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import autograd as ag
+from autograd import Tensor
+from op_table import MIN_COUNT, REDUCTIONS, axis_and_keepdims, draw_inputs, leaf, reduced_count, small_shapes
+
+
+def draw_case(data: st.DataObject, op, max_dims: int = 3):
+    shape = data.draw(small_shapes(max_dims=max_dims))
+    axis, keepdims = axis_and_keepdims(data, len(shape))
+    assume(reduced_count(shape, axis) >= MIN_COUNT.get(op.name, 1))
+    (x,) = draw_inputs(data, op, (shape,))
+    return x, axis, keepdims
+
+
+@pytest.mark.parametrize("op", REDUCTIONS, ids=repr)
+@given(data=st.data())
+def test_reduction_forward_matches_numpy(op, data):
+    x, axis, keepdims = draw_case(data, op)
+    out = op.fn(leaf(x), axis, keepdims)
+    expected = op.ref(x, axis, keepdims)
+    assert out.shape == np.shape(expected) and out.dtype == np.float64
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("op", REDUCTIONS, ids=repr)
+@settings(max_examples=25)
+@given(data=st.data())
+def test_reduction_gradcheck(op, data):
+    x, axis, keepdims = draw_case(data, op)
+    assert ag.gradcheck(lambda t: op.fn(t, axis, keepdims), [leaf(x)])
+
+
+@pytest.mark.parametrize("op", REDUCTIONS, ids=repr)
+@settings(max_examples=12)
+@given(data=st.data())
+def test_reduction_gradgradcheck(op, data):
+    x, axis, keepdims = draw_case(data, op, max_dims=2)
+    assert ag.gradgradcheck(lambda t: op.fn(t, axis, keepdims), [leaf(x)])
+
+
+@pytest.mark.parametrize("op", REDUCTIONS, ids=repr)
+def test_reduction_keeps_float32_in_value_and_gradient(op):
+    t = Tensor(np.arange(6, dtype=np.float32).reshape(2, 3) * 0.25, requires_grad=True)
+    out = op.fn(t, 1, False)
+    out.sum().backward()
+    assert out.dtype == np.float32 and t.grad.dtype == np.float32 and t.grad.shape == (2, 3)
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_sum_keepdims_grad_shape(keepdims):
+    x = Tensor(np.ones((2, 3, 4)), requires_grad=True)
+    out = x.sum(axis=(0, 2), keepdims=keepdims)
+    assert out.shape == ((1, 3, 1) if keepdims else (3,))
+    (out * Tensor(np.arange(3.0).reshape(out.shape))).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.broadcast_to(np.arange(3.0).reshape(1, 3, 1), (2, 3, 4)))
+
+
+def test_mean_gradient_is_one_over_count():
+    x = Tensor(np.ones((4, 5)), requires_grad=True)
+    x.mean(axis=-1).sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.full((4, 5), 0.2))
+
+
+def test_max_splits_gradient_evenly_between_ties():
+    x = Tensor(np.array([1.0, 3.0, 3.0]), requires_grad=True)
+    out = x.max()
+    out.backward()
+    assert out.item() == 3.0
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.5, 0.5])
+
+
+def test_max_three_way_tie_gives_thirds():
+    x = Tensor(np.array([5.0, 1.0, 5.0, 5.0]), requires_grad=True)
+    x.max().backward()
+    np.testing.assert_allclose(x.grad.data, [1 / 3, 0.0, 1 / 3, 1 / 3], rtol=1e-15)
+
+
+def test_max_ties_along_an_axis_are_split_per_slice():
+    x = Tensor(np.array([[2.0, 2.0], [1.0, 3.0]]), requires_grad=True)
+    (x.max(axis=1) * Tensor(np.array([1.0, 10.0]))).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.5, 0.5], [0.0, 10.0]])
+
+
+def test_min_splits_gradient_evenly_between_ties():
+    x = Tensor(np.array([[0.0, 4.0], [0.0, -1.0]]), requires_grad=True)
+    x.min(axis=0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.5, 0.0], [0.5, 1.0]])
+
+
+def test_var_gradient_hand_derived():
+    data = np.array([1.0, 2.0, 3.0, 4.0])
+    x = Tensor(data, requires_grad=True)
+    out = x.var()
+    out.backward()
+    assert out.item() == pytest.approx(1.25)
+    # d var / d x_i = 2 (x_i - mean) / n
+    np.testing.assert_allclose(x.grad.data, [-0.75, -0.25, 0.25, 0.75])
+
+
+def test_var_ddof1_gradient_hand_derived():
+    x = Tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True)
+    out = x.var(ddof=1)
+    out.backward()
+    assert out.item() == pytest.approx(5 / 3)
+    np.testing.assert_allclose(x.grad.data, [-1.0, -1 / 3, 1 / 3, 1.0])
+
+
+def test_std_gradient_hand_derived():
+    x = Tensor(np.array([1.0, 3.0]), requires_grad=True)
+    out = x.std()
+    out.backward()
+    assert out.item() == pytest.approx(1.0)
+    # d std / d x_i = (x_i - mean) / (n std)
+    np.testing.assert_allclose(x.grad.data, [-0.5, 0.5])
+
+
+def test_logsumexp_gradient_is_softmax():
+    x = Tensor(np.array([0.0, math.log(3.0)]), requires_grad=True)
+    out = x.logsumexp()
+    out.backward()
+    assert out.item() == pytest.approx(math.log(4.0))
+    np.testing.assert_allclose(x.grad.data, [0.25, 0.75])
+
+
+def test_logsumexp_does_not_overflow():
+    x = Tensor(np.array([1000.0, 1000.0]), requires_grad=True)
+    out = x.logsumexp()
+    out.backward()
+    assert out.item() == pytest.approx(1000.0 + math.log(2.0))
+    np.testing.assert_allclose(x.grad.data, [0.5, 0.5])
+
+
+def test_argmax_and_argmin_match_numpy_and_carry_no_gradient():
+    data = np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
+    x = Tensor(data, requires_grad=True)
+    assert x.argmax().item() == 3 and x.argmin().item() == 4
+    np.testing.assert_array_equal(x.argmax(axis=1).data, [1, 0])
+    np.testing.assert_array_equal(x.argmin(axis=0).data, [0, 1, 0])
+    assert not x.argmax(axis=0).requires_grad and x.argmax(axis=0).dtype.kind == "i"
+
+
+def test_numpy_reduction_functions_dispatch_to_tensor_ops():
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    out = np.sum(x, axis=0) + np.mean(x, axis=1, keepdims=True).reshape(2) + np.max(x) + np.min(x, axis=1)
+    assert isinstance(out, Tensor)
+    out.sum().backward()
+    # sum over axis 0 -> 1 each; mean over axis 1 -> 1/2 each; global max at [1,1] counted twice; row minima
+    np.testing.assert_allclose(x.grad.data, [[1 + 0.5 + 1, 1 + 0.5], [1 + 0.5 + 1, 1 + 0.5 + 2]])
