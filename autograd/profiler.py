@@ -82,25 +82,42 @@ def _advanced(index: Any) -> bool:
 
 
 def _conv(c: OpCall) -> int:
-    # weight (C_out, C_in, kH, kW), output (N, C_out, H_out, W_out): each output is a C_in*kH*kW dot product
-    w = c.in_shapes[1]
-    products = 2 * c.out * _size(w[1:])
-    return products + (c.out if len(c.in_shapes) > 2 and c.in_shapes[2] is not None else 0)
+    # x (N, C_in, H, W) * weight (C_out, C_in, kH, kW) -> (N, C_out, H_out, W_out): each output a C_in*kH*kW dot
+    return 2 * c.out * _size(c.in_shapes[1][1:])
 
 
-def _conv_backward(c: OpCall) -> int:
-    products = 2 * c.out * _size(c.in_shapes[1][1:])
-    bias = c.out - c.size(2) if len(c.needs) > 2 and c.needs[2] else 0
-    return products * (c.needs[0] + c.needs[1]) + bias
+def _conv_grad(c: OpCall) -> int:
+    # the input gradient (grad (N, C_out, H_out, W_out) with the weight) makes the same products as the forward conv
+    return 2 * c.size(0) * _size(c.in_shapes[1][1:])
 
 
-def _pool_window(c: OpCall) -> int:
-    k = c.attr("kernel_size")
-    if k is None and len(c.args) > 1 and isinstance(c.args[1], (int, tuple)):
-        k = c.args[1]
-    if k is None:
-        raise LookupError("kernel_size")
-    return k * k if isinstance(k, int) else _size(k)
+def _weight_grad(c: OpCall) -> int:
+    # x (N, C_in, H, W) and grad (N, C_out, H_out, W_out) -> weight gradient w_shape: the same products again
+    return 2 * c.size(1) * _size(c.args[2][1:])
+
+
+def _rows(c: OpCall, axis: int) -> int:
+    """How many softmax rows: output elements divided by the length of `axis`."""
+    return c.out // c.out_shapes[0][axis] if c.out else 0
+
+
+def _softmax(k: int, m: int) -> Callable[[OpCall], int]:
+    """k per element, less m per row (a reduction over a row of C elements takes C - 1 operations)."""
+    return lambda c: k * c.out - m * _rows(c, c.args[1])
+
+
+def _linear(c: OpCall) -> int:
+    # x (..., in) @ W.T (in, out): 2*in per output element
+    return 2 * c.out * c.in_shapes[1][1]
+
+
+def _cross_entropy(c: OpCall) -> int:
+    n, classes = c.size(0) // c.in_shapes[0][1], c.in_shapes[0][1]
+    return 5 * n * classes + 2 * n + (n * classes + 2 * n if c.args[3] else 0)
+
+
+def _window(k: tuple) -> int:
+    return k[0] * k[1]
 
 
 # Each entry: op (Function class name) -> (forward count, backward count, how it is counted).
@@ -151,12 +168,44 @@ FLOPS: dict[str, tuple[Callable[[OpCall], int], Callable[[OpCall], int], str]] =
     "Concatenate": (_zero, _zero, "no arithmetic"),
     "Split": (_zero, _zero, "no arithmetic"),
     "Pad": (_zero, _each(_zero), "no arithmetic"),
-    "Conv2d": (_conv, _conv_backward, "2*C_in*kH*kW per output (+1 with bias); backward: the same products for "
-                                      "the input and for the weight, N*H*W - 1 additions per bias"),
-    "MaxPool2d": (lambda c: c.out * (_pool_window(c) - 1), _each(_times(1)),
-                  "k*k - 1 comparisons per output; backward routes each gradient to its max (n)"),
-    "AvgPool2d": (lambda c: c.out * _pool_window(c), _each(lambda c: c.out * (_pool_window(c) + 1)),
-                  "k*k - 1 additions + 1 division per output; backward grad/k*k spread and added (n*(k*k+1))"),
+    # nn's fused ops
+    "Linear": (lambda c: _linear(c) + (c.out if c.in_shapes[2] is not None else 0),
+               _each(_linear, _linear, lambda c: c.out - c.size(2)),
+               "x @ W.T (+ b): 2*in per output (+1 with bias); backward grad @ W and grad.T @ x cost the same as "
+               "the forward product each, the bias gradient sums the rows (n - out)"),
+    "LeakyReLU": (_times(2), _each(_times(1)), "a comparison and a product per output; backward grad*scale (n)"),
+    "NormalCDF": (_times(5), _each(_times(5)), "|x|, scale, erfc (1, like exp), halve, 1 - tail: 5 per output; "
+                                               "backward grad*pdf(x) (5n)"),
+    "GELU": (_times(6), _each(_times(7)), "x*Phi(x): Phi 5 + 1 per output; backward grad*(Phi + x*pdf(x)) (7n)"),
+    "GELUTanh": (_times(9), _each(_times(13)), "x/2*(1+tanh(c(x+0.044715x^3))): 9 per output; backward 13n"),
+    "Softmax": (_softmax(5, 2), _each(_softmax(4, 1)), "max, subtract, exp, sum, divide: 5 per element less 2 per "
+                                                       "row; backward y*(grad - sum(grad*y)) (4 per element - 1)"),
+    "LogSoftmax": (_softmax(5, 1), _each(_softmax(4, 1)), "max, subtract, exp, sum, log, subtract: 5 per element "
+                                                          "less 1 per row; backward grad - exp(y)*sum(grad) (4 - 1)"),
+    "Dropout": (_times(1), _each(_times(1)), "x * scaled mask: 1 per output; backward grad * scaled mask (n)"),
+    "CrossEntropy": (_cross_entropy, _each(lambda c: c.size(0) + 2 * c.size(0) // c.in_shapes[0][1]
+                                           + (c.size(0) if c.args[3] else 0)),
+                     "for N rows of C logits: log-softmax 5NC, the picked log-probability and the mean 2N (label "
+                     "smoothing: + NC + 2N); backward softmax*scale - onehot: NC + 2N (smoothing: + NC)"),
+    "BinaryCrossEntropy": (_times(10), _each(_times(6), _times(7)), "two clamped logs and the weighted sum: 10 "
+                                                                   "per output; backward 6n for p, 7n for y"),
+    "BinaryCrossEntropyWithLogits": (_times(8), _each(_times(6), _times(2)), "max(x,0) - x*y + log1p(exp(-|x|)): "
+                                                                             "8 per output; backward 6n, 2n"),
+    "Convolution": (lambda c: _conv(c) + (c.out if c.in_shapes[2] is not None else 0),
+                    _each(_conv, _conv, lambda c: c.out - c.size(2)),
+                    "2*C_in*kH*kW per output (+1 with bias), as a matmul of the weight with the im2col columns; "
+                    "backward: the same products for the input and for the weight gradient, N*H_out*W_out - 1 "
+                    "additions per bias (col2im's overlap additions are not counted)"),
+    "TransposedConvolution": (_conv_grad, _each(_conv_grad, _conv_grad), "the input gradient of a convolution "
+                                                                         "(create_graph): its products, as conv"),
+    "ConvolutionWeightGrad": (_weight_grad, _each(_weight_grad, _weight_grad), "the weight gradient of a "
+                                                                               "convolution (create_graph), as conv"),
+    "MaxPool": (lambda c: c.out * (_window(c.args[1]) - 1), _each(_times(1)),
+                "kH*kW - 1 comparisons per output; backward sends each gradient to its window's max (n)"),
+    "AvgPool": (lambda c: c.out * _window(c.args[1]), _each(lambda c: c.out * (_window(c.args[1]) + 1)),
+                "kH*kW - 1 additions and a division per output; backward divides and spreads: n*(kH*kW + 1)"),
+    "AvgPoolTranspose": (lambda c: c.size(0) * (_window(c.args[2]) + 1), _each(lambda c: c.size(0) * _window(c.args[2])),
+                         "the input gradient of avg_pool2d (create_graph): n*(kH*kW + 1); backward avg_pool"),
 }
 
 
