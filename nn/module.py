@@ -6,13 +6,13 @@ dotted names like `layers.0.weight` and state dicts move between the two librari
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
 from autograd import Tensor
-from autograd.errors import ShapeError
-from autograd.function import module_scope
+from autograd.errors import AutogradError
+from autograd.function import mark_modified, module_scope
 
 
 class Parameter(Tensor):
@@ -32,6 +32,22 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+# Bumped whenever a parameter or sub-module is registered or removed anywhere, and whenever a module names its tree:
+# the outermost module of a call renames its parameters (for drawings) only when this moved since it last did.
+_structure_version = [0]
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict` found: keys the module has but the state dict lacks, and the reverse."""
+
+    missing_keys: list
+    unexpected_keys: list
+
+
+class StateDictError(AutogradError, RuntimeError):
+    """A state dict does not fit a module (missing or unexpected keys, wrong shapes or dtypes)."""
+
+
 class Module:
     """Base class of every layer and model. Subclasses set Parameters and Modules as attributes in `__init__` and
     write `forward`; calling the module runs `forward` (inside a scope that drawings use to group its ops)."""
@@ -42,45 +58,90 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
 
     # --- registration ------------------------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before setting attributes")
-        for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
+        params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            self._unregister(name)
+            params[name] = value
         elif isinstance(value, Module):
-            self._modules[name] = value
-        elif name in self.__dict__.get("_buffer_names", ()):
-            self._buffers[name] = value
+            self._unregister(name)
+            modules[name] = value
+        elif name in params:
+            if value is not None:  # replacing a parameter by a plain value would silently stop it being learned
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to parameter {name!r} "
+                                "(an nn.Parameter or None is expected); to change its values, assign to "
+                                f".{name}.data or wrap the new value in nn.Parameter(...)")
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to sub-module {name!r} "
+                                "(an nn.Module or None is expected)")
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                value = Tensor(value)
+            buffers[name] = value
         object.__setattr__(self, name, value)
 
-    def __delattr__(self, name: str) -> None:
+    def _unregister(self, name: str) -> None:
         for store in (self._parameters, self._buffers, self._modules):
             store.pop(name, None)
+        self._non_persistent.discard(name)
+        _structure_version[0] += 1
+
+    def __delattr__(self, name: str) -> None:
+        self._unregister(name)
         object.__delattr__(self, name)
 
-    def register_buffer(self, name: str, value: Tensor | np.ndarray | None) -> None:
-        """Keep `value` as state that is saved in the state dict but not learned (running means, counters)."""
-        if not isinstance(value, Tensor) and value is not None:
+    def register_buffer(self, name: str, value: Tensor | np.ndarray | None, persistent: bool = True) -> None:
+        """Keep `value` as state that is not learned (running means, counters, masks): it moves with the module and
+        is saved in the state dict unless persistent=False."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: the name must be a non-empty string without '.', got {name!r}")
+        if name in self.__dict__ and name not in self._buffers:
+            raise KeyError(f"register_buffer: {type(self).__name__} already has an attribute {name!r}")
+        if value is not None and not isinstance(value, Tensor):
             value = Tensor(value)
-        names = self.__dict__.setdefault("_buffer_names", set())
-        names.add(name)
-        setattr(self, name, value)
+        self._buffers[name] = value
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, value)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Register `param` under `name` (None registers nothing but keeps the attribute)."""
-        setattr(self, name, param)
+        """Register `param` under `name` (None keeps the name, with no parameter, as for a layer without bias)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: expected an nn.Parameter or None for {name!r}, got "
+                            f"{type(param).__name__}")
+        if param is None:
+            self._unregister(name)
+            self._parameters[name] = None
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        setattr(self, name, module)
+        """Register `module` under `name` (same as setting it as an attribute)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: expected an nn.Module or None for {name!r}, got {type(module).__name__}")
+        if module is None:
+            self._unregister(name)
+            self._modules[name] = None
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, module)
 
     # --- traversal ---------------------------------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every sub-module, depth first, with dotted names ("" for this one)."""
+        """This module and every sub-module, depth first in registration order, with dotted names (`prefix` for
+        this one); a module registered twice is listed once."""
         seen: set[int] = set()
         stack = [(prefix, self)]
         while stack:
@@ -93,43 +154,50 @@ class Module:
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
+        """This module and every sub-module (see `named_modules`)."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct sub-modules with their names."""
         for name, m in self._modules.items():
             if m is not None:
                 yield name, m
 
     def children(self) -> Iterator[Module]:
+        """The direct sub-modules."""
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """Every parameter with its dotted name, in registration order, each listed once."""
+    def _named_members(self, store: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Tensor]]:
         seen: set[int] = set()
-        for mod_name, module in self.named_modules(prefix):
-            for name, p in module._parameters.items():
-                if p is not None and id(p) not in seen:
-                    seen.add(id(p))
-                    yield (f"{mod_name}.{name}" if mod_name else name), p
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_name, module in modules:
+            for name, t in getattr(module, store).items():
+                if t is not None and id(t) not in seen:
+                    seen.add(id(t))
+                    yield (f"{mod_name}.{name}" if mod_name else name), t
 
-    def parameters(self) -> Iterator[Parameter]:
-        for _, p in self.named_parameters():
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted name, in registration order, each listed once (tied weights too)."""
+        return self._named_members("_parameters", prefix, recurse)  # type: ignore[return-value]
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter, in registration order, each once: what an optimizer is given."""
+        for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
-        for mod_name, module in self.named_modules():
-            for name, b in module._buffers.items():
-                if b is not None:
-                    yield (f"{mod_name}.{name}" if mod_name else name), b
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """Every buffer with its dotted name, in registration order."""
+        return self._named_members("_buffers", prefix, recurse)
 
-    def buffers(self) -> Iterator[Tensor]:
-        for _, b in self.named_buffers():
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer, in registration order."""
+        for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def num_parameters(self, trainable_only: bool = False) -> int:
-        """How many numbers the model learns."""
+        """How many numbers the model learns (tied weights counted once)."""
         return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # --- training ----------------------------------------------------------------------------------------------
@@ -140,6 +208,8 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout active, batch norm uses batch statistics) for this module and its children."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be True or False, got {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -148,15 +218,29 @@ class Module:
         """Evaluation mode: the same as train(False)."""
         return self.train(False)
 
-    def apply(self, fn: Callable[[Module], None]) -> Module:
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call `fn` on every sub-module, then on this one (children first, as PyTorch does); returns self."""
-        for m in reversed(list(self.modules())):
-            fn(m)
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
         return self
 
     def requires_grad_(self, flag: bool = True) -> Module:
+        """Freeze (False) or unfreeze (True) every parameter; returns self."""
         for p in self.parameters():
             p.requires_grad = flag
+        return self
+
+    def to(self, dtype: Any) -> Module:
+        """Cast every float parameter and buffer to `dtype` in place (np.float64 for gradcheck, say); returns self."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"to: expected a float dtype such as np.float32 or np.float64, got {dtype}")
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.dtype.kind == "f" and t.dtype != dtype:
+                t.data = t.data.astype(dtype)
+                t.grad = None
+                mark_modified(t)
         return self
 
     # --- calling -----------------------------------------------------------------------------------------------
@@ -176,58 +260,73 @@ class Module:
 
     def _name_parameters(self) -> None:
         """Called on the outermost module: give every sub-module and parameter its dotted name (for drawings)."""
-        if self.__dict__.get("_named_version") == len(self._modules) + len(self._parameters):
+        if self.__dict__.get("_named_version") == _structure_version[0]:
             return
         for name, m in self.named_modules():
             object.__setattr__(m, "_scope_name", name)
         for name, p in self.named_parameters():
             p.name = name
-        object.__setattr__(self, "_named_version", len(self._modules) + len(self._parameters))
+        _structure_version[0] += 1  # other roots sharing these modules must rename before their next call
+        object.__setattr__(self, "_named_version", _structure_version[0])
 
     # --- state -------------------------------------------------------------------------------------------------
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """Parameters and buffers by dotted name, as numpy arrays (copies), in registration order."""
-        state: OrderedDict[str, np.ndarray] = OrderedDict()
+    def _state_tensors(self) -> "OrderedDict[str, Tensor]":
+        """What the state dict holds: parameters then persistent buffers of each module, in registration order."""
+        state: OrderedDict[str, Tensor] = OrderedDict()
         for mod_name, module in self.named_modules():
-            for store in (module._parameters, module._buffers):
-                for name, t in store.items():
-                    if t is not None:
-                        state[f"{mod_name}.{name}" if mod_name else name] = np.array(t.data)
+            for name, t in module._parameters.items():
+                if t is not None:
+                    state[f"{mod_name}.{name}" if mod_name else name] = t
+            for name, t in module._buffers.items():
+                if t is not None and name not in module._non_persistent:
+                    state[f"{mod_name}.{name}" if mod_name else name] = t
         return state
 
-    def load_state_dict(self, state_dict: dict, strict: bool = True) -> tuple[list[str], list[str]]:
-        """Copy values from `state_dict` into the parameters and buffers; all or nothing.
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Parameters and buffers by dotted name, as numpy arrays (copies), in registration order."""
+        return OrderedDict((k, np.array(t.data)) for k, t in self._state_tensors().items())
 
-        Returns (missing_keys, unexpected_keys). With strict=True any missing or unexpected key, and any shape
-        mismatch, raises a KeyError/ShapeError listing them all, and nothing is changed.
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy values from `state_dict` into the parameters and buffers, in place; all or nothing.
+
+        Args:
+            state_dict: name -> array (or Tensor), as `state_dict()` or `nn.load` give.
+            strict: require exactly this module's keys. With strict=False missing and unexpected keys are skipped
+                (and returned); a shape mismatch is always an error.
+        Returns:
+            (missing_keys, unexpected_keys).
+        Raises:
+            StateDictError listing every missing key, unexpected key and shape mismatch; nothing is changed then.
         """
-        own: dict[str, Tensor] = {}
-        for mod_name, module in self.named_modules():
-            for store in (module._parameters, module._buffers):
-                for name, t in store.items():
-                    if t is not None:
-                        own[f"{mod_name}.{name}" if mod_name else name] = t
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a dict of name -> array, got {type(state_dict).__name__}")
+        own = self._state_tensors()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        mismatched = []
-        arrays = {}
+        problems, arrays = [], {}
         for k, t in own.items():
-            if k in state_dict:
-                value = state_dict[k]
-                array = np.asarray(value.data if isinstance(value, Tensor) else value)
-                if array.shape != t.shape:
-                    mismatched.append(f"{k}: expected shape {t.shape}, got {array.shape}")
-                arrays[k] = array
-        if mismatched:
-            raise ShapeError(f"load_state_dict for {type(self).__name__}: shape mismatch for "
-                             + "; ".join(mismatched) + ". Nothing was loaded.")
-        if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict for {type(self).__name__}: missing keys {missing}, unexpected keys "
-                           f"{unexpected}. Nothing was loaded; pass strict=False to load the keys that match.")
+            if k not in state_dict:
+                continue
+            value = state_dict[k]
+            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if array.dtype.kind not in "biuf":
+                problems.append(f"{k}: expected numbers, got dtype {array.dtype}")
+            elif array.shape != t.shape:
+                problems.append(f"{k}: expected shape {t.shape}, got {array.shape}")
+            arrays[k] = array
+        if strict:
+            problems = ([f"missing keys {missing}"] if missing else []) + \
+                ([f"unexpected keys {unexpected}"] if unexpected else []) + problems
+        if problems:
+            fix = "" if not strict or not (missing or unexpected) else \
+                "; pass strict=False to load only the keys that match"
+            raise StateDictError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems)
+                                 + f". Nothing was loaded{fix}.")
         for k, array in arrays.items():
             t = own[k]
-            t.data = array.astype(t.dtype, copy=True)
-        return missing, unexpected
+            np.copyto(t.data, array, casting="unsafe")  # in place: optimizers and tied modules keep the same array
+            mark_modified(t)
+        return IncompatibleKeys(missing, unexpected)
 
     # --- printing ----------------------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -235,7 +334,7 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
+        lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items() if m is not None]
         head = f"{type(self).__name__}({self.extra_repr()}"
         if not lines:
             return head + ")"
@@ -243,14 +342,17 @@ class Module:
 
 
 class Sequential(Module):
-    """Modules called one after another: Sequential(Linear(2, 16), ReLU(), Linear(16, 1))."""
+    """Modules called one after another: Sequential(Linear(2, 16), ReLU(), Linear(16, 1)).
+
+    Also takes one dict (or OrderedDict) of name -> module, to name the steps.
+    """
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], dict):
-            modules = tuple(modules[0].items())  # type: ignore[assignment]
-            for name, m in modules:  # type: ignore[misc]
-                setattr(self, name, m)
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, m in modules[0].items():
+                _check_module(m, f"Sequential item {name!r}")
+                setattr(self, str(name), m)
         else:
             for i, m in enumerate(modules):
                 _check_module(m, f"Sequential item {i}")
@@ -262,10 +364,10 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index: int | slice) -> Module:
-        items = list(self._modules.values())
+        items = list(self._modules.items())
         if isinstance(index, slice):
-            return Sequential(*items[index])
-        return items[index]
+            return Sequential(OrderedDict(items[index]))
+        return items[_position(index, len(items), "Sequential")][1]
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -274,8 +376,12 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module: Module) -> Sequential:
+        """Add `module` at the end; returns self."""
         _check_module(module, "Sequential.append")
-        setattr(self, str(len(self)), module)
+        key = len(self)
+        while str(key) in self._modules:  # a slice keeps its keys: ("1", "2") must not be overwritten
+            key += 1
+        setattr(self, str(key), module)
         return self
 
 
@@ -288,18 +394,26 @@ class ModuleList(Module):
             self.append(m)
 
     def append(self, module: Module) -> ModuleList:
+        """Add `module` at the end; returns self."""
         _check_module(module, "ModuleList.append")
         setattr(self, str(len(self._modules)), module)
         return self
 
     def extend(self, modules: Any) -> ModuleList:
+        """Append every module of `modules`; returns self."""
         for m in modules:
             self.append(m)
         return self
 
     def __getitem__(self, index: int | slice) -> Any:
         items = list(self._modules.values())
-        return ModuleList(items[index]) if isinstance(index, slice) else items[index]
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        return items[_position(index, len(items), "ModuleList")]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        _check_module(module, f"ModuleList[{index}]")
+        setattr(self, str(_position(index, len(self), "ModuleList")), module)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -311,17 +425,25 @@ class ModuleList(Module):
 class ModuleDict(Module):
     """A dict of modules by name, registered so their parameters are found."""
 
-    def __init__(self, modules: dict | None = None) -> None:
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
         super().__init__()
         for name, m in (modules or {}).items():
             self[name] = m
 
     def __setitem__(self, name: str, module: Module) -> None:
         _check_module(module, f"ModuleDict[{name!r}]")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {name!r}")
         setattr(self, name, module)
 
     def __getitem__(self, name: str) -> Module:
+        if name not in self._modules:
+            raise KeyError(f"ModuleDict has no module {name!r}; it has {list(self._modules)}")
         return self._modules[name]
+
+    def __delitem__(self, name: str) -> None:
+        self[name]  # the same KeyError for an unknown name
+        delattr(self, name)
 
     def __contains__(self, name: str) -> bool:
         return name in self._modules
@@ -340,6 +462,17 @@ class ModuleDict(Module):
 
     def items(self):
         return self._modules.items()
+
+    def update(self, modules: Mapping[str, Module]) -> None:
+        """Add or replace the modules of `modules`."""
+        for name, m in modules.items():
+            self[name] = m
+
+
+def _position(index: int, length: int, where: str) -> int:
+    if not isinstance(index, (int, np.integer)) or not -length <= index < length:
+        raise IndexError(f"{where}: index {index!r} is out of range for {length} module(s)")
+    return int(index) % length
 
 
 def _check_module(m: Any, where: str) -> None:
