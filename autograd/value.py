@@ -21,7 +21,11 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, x, n):
         ctx.save_for_backward(x)
-        y = x.data ** n
+        try:
+            y = x.data ** n
+        except ZeroDivisionError:
+            raise ZeroDivisionError(f"pow: {x.data} ** {n} divides by zero; a / b computes a * b**-1, so b must not "
+                                    "be 0") from None
         if isinstance(y, complex):
             raise ValueError(f"pow: {x.data} ** {n} is not a real number; use a positive base for fractional powers")
         return y
@@ -215,6 +219,9 @@ class Value(Variable):
 
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, Value):
+            if self.data <= 0:
+                raise ValueError(f"pow: a Value exponent needs a positive base (a**b = exp(b log a)), got base "
+                                 f"{self.data}; use a plain number as the exponent for a base <= 0")
             return (other * self.log()).exp()  # a**b = exp(b log a)
         if not isinstance(other, (int, float)):
             raise TypeError(f"pow: the exponent must be a number or a Value, got {type(other).__name__}")
