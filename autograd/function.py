@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .errors import BackwardError, GraphFreedError
+from .errors import BackwardError, GraphFreedError, ShapeError
 from .grad_mode import _state
 
 
@@ -177,7 +177,12 @@ def _apply(cls: Any, args: tuple) -> Any:
     ctx = Node(cls, args, _needs_cache.setdefault(needs, needs), kind)
     if _state.scope is not None:
         ctx.scope = _state.scope
-    out = cls.forward(ctx, *args)
+    try:
+        out = cls.forward(ctx, *args)
+    except ValueError as err:
+        if "could not be broadcast" in str(err):  # numpy's message names neither the op nor a fix
+            raise _broadcast_error(cls, args) from None
+        raise
     if not (_state.enabled and True in needs):
         if type(out) is tuple:
             return tuple([kind._constant(o) for o in out])
@@ -193,6 +198,14 @@ def _apply(cls: Any, args: tuple) -> Any:
             _mark_saved_outputs(ctx, (out,))
             break
     return kind._from_node(out, ctx, 0)
+
+
+def _broadcast_error(cls: type, args: tuple) -> ShapeError:
+    shapes = [a.data.shape if isinstance(a, Variable) else a.shape for a in args
+              if isinstance(a, Variable) or hasattr(a, "shape")]
+    listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}" if len(shapes) > 1 else str(shapes)
+    return ShapeError(f"{cls.__name__.lower()}: shapes {listed} cannot be broadcast together (dimensions are compared "
+                      "from the right and must be equal or 1); reshape or expand_dims an operand so they line up")
 
 
 class module_scope:
