@@ -421,15 +421,19 @@ class Tensor(Variable):
     def transpose(self, *axes: Any) -> Tensor:
         """Permute axes with numpy's semantics; no arguments reverses them."""
         axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list, np.ndarray)) else axes
+        ndim = self.ndim
         if not axes:
-            axes = tuple(range(self.ndim - 1, -1, -1))
-        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)) or len(axes) != self.ndim:
-            raise ShapeError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of a Tensor "
+            axes = tuple(range(ndim - 1, -1, -1))
+        if (len(axes) != ndim or not all(isinstance(a, (int, np.integer)) and -ndim <= a < ndim for a in axes)
+                or sorted(a % ndim for a in axes) != list(range(ndim))):
+            raise ShapeError(f"transpose: axes {axes} are not a permutation of the {ndim} axes of a Tensor "
                              f"of shape {self.shape}")
-        return sh.Transpose.apply(self, tuple(a % self.ndim for a in axes))
+        return sh.Transpose.apply(self, tuple(int(a) % ndim for a in axes))
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Exchange two axes."""
+        rd.normalize_axis(axis1, self.ndim, "swapaxes")
+        rd.normalize_axis(axis2, self.ndim, "swapaxes")
         axes = list(range(self.ndim))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
         return self.transpose(axes)
@@ -448,7 +452,14 @@ class Tensor(Variable):
 
     def expand_dims(self, axis: Any) -> Tensor:
         """Insert axes of length 1 at `axis` (an int or a tuple), like np.expand_dims."""
-        return self.reshape(np.expand_dims(np.empty(self.shape, dtype=bool), axis).shape)
+        try:
+            shape = np.expand_dims(np.empty(self.shape, dtype=bool), axis).shape
+        except (ValueError, IndexError, TypeError):
+            n = self.ndim + (len(axis) if isinstance(axis, (tuple, list)) else 1)
+            raise np.exceptions.AxisError(
+                f"expand_dims: cannot insert axis {axis!r} into a Tensor of shape {self.shape}; the result has {n} "
+                f"dimensions, so each axis must be an int with -{n} <= axis < {n}, without repeats") from None
+        return self.reshape(shape)
 
     def flatten(self) -> Tensor:
         """A 1-d copy of the data (all axes merged)."""
@@ -477,6 +488,7 @@ class Tensor(Variable):
 
     def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
         """Split into equal sections (an int) or at the given indices along `axis`, like np.split."""
+        rd.normalize_axis(axis, self.ndim, "split")
         try:
             np.split(np.empty(self.shape, dtype=bool), indices_or_sections, axis=axis)
         except (ValueError, IndexError) as err:
