@@ -1,0 +1,652 @@
+"""Drawing a recorded graph: Value graphs as micrograd's records (label | data | grad) joined by small op nodes, Tensor
+graphs with names, shapes, gradient norms and nn.Module clusters; `draw(root, step=k)` shows backprop half done.
+
+graphviz (the Python package) is imported on first use; rendering goes through autograd.render, so `pip install` alone
+gives SVG and PNG.
+"""
+from __future__ import annotations
+
+import html
+import inspect
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import render
+from .explainer import Explanation, collect, explain, fmt, own_name, value_key
+from .function import Variable
+from .value import Value
+
+# One palette for every drawing: soft fills, darker borders of the same hue.
+FONT = "Helvetica"
+INK = "#333333"
+EDGE = "#666666"
+STYLES = {  # kind: (fill, border, shape, extra style)
+    "root": ("#d5e8d4", "#5b9a4d", "box", "rounded,filled,bold"),
+    "parameter": ("#dae8fc", "#6c8ebf", "cylinder", "filled"),
+    "input": ("#fff2cc", "#c9a227", "box", "rounded,filled"),
+    "constant": ("#f5f5f5", "#999999", "box", "rounded,filled,dashed"),
+    "value": ("#ffffff", "#666666", "box", "rounded,filled"),
+    "op": ("#ffe6cc", "#d79b00", "ellipse", "filled"),
+    "module": ("#e1d5e7", "#9673a6", "box3d", "filled"),
+}
+LEGEND = {"root": "output (root)", "parameter": "parameter", "input": "input, requires grad",
+          "constant": "constant", "value": "intermediate", "op": "operation", "module": "module (collapsed)"}
+CLUSTER_FILLS = ("#f6f5fb", "#eceaf6", "#e2dff0")
+HIGHLIGHT = "#d62728"
+STEP = "#ff7f0e"
+STEP_FILL = "#ffd8a8"
+VALUE_SYMBOLS = {"Add": "+", "Mul": "*", "Exp": "exp", "Log": "log", "Tanh": "tanh", "ReLU": "ReLU",
+                 "Sigmoid": "sigmoid"}
+OP_ATTRS = ("axes", "kernel_size", "stride", "padding", "dilation", "groups", "eps", "p", "negative_slope",
+            "momentum", "num_heads", "dim", "approximate", "reduction", "ignore_index", "label_smoothing")
+
+
+class Drawing:
+    """A drawn graph: shows as SVG in Jupyter; `.source` is the DOT text, `.render(path)` writes a file.
+
+    Attributes:
+        digraph: the graphviz.Digraph it wraps.
+        notes: what was simplified to fit (collapsed modules, nodes left out), also written in the drawing.
+    """
+
+    def __init__(self, digraph: Any, n_nodes: int, notes: list[str]) -> None:
+        self.digraph, self.n_nodes, self.notes = digraph, n_nodes, notes
+        self._svg: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The DOT text (always available, with or without a Graphviz binary)."""
+        return self.digraph.source
+
+    def pipe(self, format: str = "svg") -> bytes:
+        """The drawing rendered as `format` ("svg", "png" or "pdf"), as bytes."""
+        return render.pipe(self.source, format)
+
+    def svg(self) -> str:
+        """The drawing as SVG text (rendered once, then kept)."""
+        if self._svg is None:
+            self._svg = self.pipe("svg").decode("utf-8")
+        return self._svg
+
+    def render(self, path: str, format: str | None = None) -> str:
+        """Write the drawing to `path` as "svg", "png" or "pdf" (by default from the file's suffix, else svg).
+
+        Returns:
+            The path written.
+        """
+        if format is None:
+            suffix = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
+            format = suffix if suffix in render.FORMATS else "svg"
+        data = self.svg().encode("utf-8") if format == "svg" else self.pipe(format)
+        with open(path, "wb") as f:
+            f.write(data)
+        return str(path)
+
+    def save_svg(self, path: str) -> str:
+        """Write the drawing to `path` as SVG; returns the path."""
+        return self.render(path, "svg")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        try:
+            return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        except render.RenderError as err:
+            return {"text/plain": f"{self!r}\n{err}"}
+
+    def __repr__(self) -> str:
+        return f"<Drawing of {self.n_nodes} nodes; .source is DOT, .render(path) writes SVG/PNG>"
+
+
+class _Item:
+    """One box of the drawing: a value, an op or a per-use constant."""
+
+    __slots__ = ("id", "kind", "obj", "name", "scope", "key", "node")
+
+    def __init__(self, id: str, kind: str, obj: Any, name: str, scope: tuple, key: Any, node: Any = None) -> None:
+        self.id, self.kind, self.obj, self.name, self.scope, self.key, self.node = id, kind, obj, name, scope, key, node
+
+
+def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR", max_nodes: int = 300,
+         group_modules: bool = True, highlight: Any = None, step: int | None = None,
+         legend: bool | None = None) -> Drawing:
+    """Draw the graph that computed `root`.
+
+    Args:
+        root: a Value or Tensor, or a list of them.
+        show_data: show values (Value data, a preview of small Tensors).
+        show_grad: show gradients (Value grad, the norm of a Tensor's .grad).
+        rankdir: "LR" (left to right) or "TB" (top to bottom).
+        max_nodes: above this many boxes, each nn.Module call is drawn as one box (and the drawing says so).
+        group_modules: put the ops made inside an nn.Module call in a cluster named after the module.
+        highlight: Values/Tensors (or a function of a Value/Tensor returning bool) whose paths to the root are marked.
+        step: draw the backward pass after the first `step` steps of `explain(root)`: those gradients filled in and
+            the current edge marked; real `.grad` is neither shown nor changed.
+        legend: show what the colours and shapes mean (default: for Tensor graphs).
+    Returns:
+        A Drawing (SVG in Jupyter, `.source`, `.render(path)`, `.save_svg(path)`).
+    """
+    return _draw(root, show_data, show_grad, rankdir, max_nodes, group_modules, highlight, step, legend, None)
+
+
+def _draw(root: Any, show_data: bool, show_grad: bool, rankdir: str, max_nodes: int, group_modules: bool,
+          highlight: Any, step: int | None, legend: bool | None, explanation: Explanation | None) -> Drawing:
+    roots = list(root) if isinstance(root, (list, tuple)) else [root]
+    for r in roots:
+        if not isinstance(r, Variable):
+            raise TypeError(f"draw: expected a Value or Tensor (or a list of them), got {type(r).__name__}")
+    if not roots:
+        raise ValueError("draw: got an empty list of roots; pass a Value or Tensor")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
+    if not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"draw: max_nodes must be a positive int, got {max_nodes!r}")
+    current = None
+    grads = None
+    explanation = None if step is None else explanation
+    if step is not None:
+        if len(roots) != 1:
+            raise ValueError(f"draw: step= needs a single root, got {len(roots)}")
+        explanation = explanation or explain(roots[0])
+        if not isinstance(step, int) or not 0 <= step <= len(explanation):
+            raise ValueError(f"draw: step must be an int from 0 to {len(explanation)} (the number of backward steps), "
+                             f"got {step!r}")
+        grads = explanation.grads_after(step)
+        current = explanation.steps[step - 1] if step else None
+    scalar = isinstance(roots[0], Value)
+    graph = collect(roots)
+    items, edges = _items(graph, roots)
+    reps, notes = _fit(items, edges, max_nodes, roots)
+    marked = _highlighted(items, edges, highlight)
+    if current is not None:
+        notes.insert(0, f"backward step {step} of {len(explanation)}: {str(current).partition(': ')[2]}")
+    elif step == 0:
+        notes.insert(0, f"backward step 0 of {len(explanation)}: only the root's gradient (the seed) is known")
+    painter = _Painter(scalar, show_data, show_grad, grads, current, marked, items, explanation)
+    dot = painter.digraph(rankdir, notes)
+    drawn = _emit(dot, painter, items, edges, reps, group_modules, current)
+    if legend if legend is not None else not scalar:
+        _legend(dot, sorted({painter.kind_of(it) for it in reps.values()}, key=list(STYLES).index))
+    return Drawing(dot, drawn, notes)
+
+
+# --- what is drawn -------------------------------------------------------------------------------------------------
+def _items(graph: Any, roots: list) -> tuple[dict, list]:
+    """Boxes by id and edges (source id, target id, info): value -> op for each input, op -> value for each output."""
+    items: dict[str, _Item] = {}
+    by_key: dict = {}
+    root_keys = {value_key(r) for r in roots}
+    consumers: dict = {}
+    for node in graph.nodes:
+        for inp in node.inputs:
+            if isinstance(inp, Variable):
+                consumers.setdefault(value_key(inp), []).append(node)
+
+    def value_item(key: Any, v: Variable) -> _Item:
+        if key in by_key:
+            return by_key[key]
+        if key in root_keys:
+            kind = "root"
+        elif v._node is not None:
+            kind = "value"
+        elif _is_parameter(v):
+            kind = "parameter"
+        else:
+            kind = "input" if v.requires_grad else "constant"
+        scope = tuple(v._node.scope or ()) if v._node is not None else _owner_scope(v, consumers.get(key, ()))
+        item = by_key[key] = items[f"v{len(items)}"] = _Item(f"v{len(items)}", kind, v, graph.names.get(key, ""),
+                                                             scope, key)
+        return item
+
+    edges = []
+    for r in roots:
+        value_item(value_key(r), r)
+    for node in graph.nodes:
+        op = items[f"v{len(items)}"] = _Item(f"v{len(items)}", "op", None, node.name, tuple(node.scope or ()),
+                                             ("op", id(node)), node)
+        for position, inp in enumerate(node.inputs):
+            if not isinstance(inp, Variable):
+                continue
+            key = value_key(inp)
+            if inp._node is None and not inp.requires_grad and key not in root_keys and np.size(inp.data) == 1 \
+                    and not _is_parameter(inp):
+                # a scalar constant is drawn once per use, next to the op that uses it, as micrograd does
+                item = items[f"v{len(items)}"] = _Item(f"v{len(items)}", "constant", inp, graph.names.get(key, ""),
+                                                       op.scope, key)
+            else:
+                item = value_item(key, inp)
+            edges.append((item.id, op.id, (node, position)))
+        for index in range(node.n_outputs):
+            key = ("n", id(node), index)
+            if key in graph.values:
+                edges.append((op.id, value_item(key, graph.values[key]).id, None))
+    return items, edges
+
+
+def _is_parameter(v: Variable) -> bool:
+    return any(c.__name__ == "Parameter" for c in type(v).__mro__)
+
+
+def _owner_scope(v: Variable, users: Sequence) -> tuple:
+    """The module scope a named leaf belongs to ("layers.0.weight" -> the call of "layers.0"), or () for inputs."""
+    name = own_name(v)
+    if not name or not isinstance(getattr(v, "name", None), str):
+        return ()
+    owner = name.rpartition(".")[0]
+    for node in users:
+        scope = node.scope or ()
+        for j, (module_name, _) in enumerate(scope):
+            if module_name == owner:
+                return tuple(scope[:j + 1])
+    return ()
+
+
+def _fit(items: dict, edges: list, max_nodes: int, roots: list) -> tuple[dict, list[str]]:
+    """Which box each item is drawn in: itself, or its module's box when the graph has more than `max_nodes`."""
+    reps = {i: it for i, it in items.items()}
+    if len(items) <= max_nodes:
+        return reps, []
+    depth = max((len(it.scope) for it in items.values()), default=0)
+    chosen = None
+    for d in range(depth - 1, -1, -1):
+        modules = {it.scope[:d + 1] for it in items.values() if len(it.scope) > d}
+        count = len(modules) + sum(len(it.scope) <= d for it in items.values())
+        chosen = d
+        if count <= max_nodes:
+            break
+    notes = []
+    if chosen is not None:
+        boxes: dict = {}
+        for i, it in items.items():
+            if len(it.scope) > chosen:
+                scope = it.scope[:chosen + 1]
+                if scope not in boxes:
+                    boxes[scope] = _Item(f"m{len(boxes)}", "module", [], _module_label(scope), scope[:-1], scope)
+                boxes[scope].obj.append(it)
+                reps[i] = boxes[scope]
+        notes.append(f"{len(items)} nodes is more than max_nodes={max_nodes}: each module call is drawn as one box "
+                     f"(draw(..., max_nodes={len(items)}) shows every op)")
+    kept = _nearest(items, edges, reps, max_nodes, roots)
+    if kept is not None:
+        left_out = len({id(r) for r in reps.values()}) - len(kept)
+        reps = {i: r for i, r in reps.items() if id(r) in kept}
+        notes.append(f"{left_out} more nodes, farthest from the output, are not drawn (raise max_nodes to see them)")
+    return reps, notes
+
+
+def _nearest(items: dict, edges: list, reps: dict, max_nodes: int, roots: list) -> set | None:
+    """The `max_nodes` boxes nearest the roots (walking back along edges), or None when all of them fit."""
+    boxes = {id(r) for r in reps.values()}
+    if len(boxes) <= max_nodes:
+        return None
+    into: dict = {}
+    for src, dst, _ in edges:
+        into.setdefault(dst, []).append(src)
+    root_keys = {value_key(r) for r in roots}
+    frontier = [i for i, it in items.items() if it.key in root_keys]
+    kept: set = set()
+    seen = set(frontier)
+    while frontier and len(kept) < max_nodes:
+        nxt = []
+        for i in frontier:
+            if len(kept) >= max_nodes:
+                break
+            kept.add(id(reps[i]))
+            for j in into.get(i, ()):
+                if j not in seen:
+                    seen.add(j)
+                    nxt.append(j)
+        frontier = nxt
+    return kept
+
+
+def _module_label(scope: tuple) -> str:
+    name, type_name = scope[-1]
+    return f"{name}: {type_name}" if name else type_name
+
+
+def _highlighted(items: dict, edges: list, highlight: Any) -> set:
+    """Ids of the items and edges (as (source, target)) on a path from a highlighted value to the root."""
+    if highlight is None:
+        return set()
+    if callable(highlight) and not isinstance(highlight, Variable):
+        start = {i for i, it in items.items() if it.obj is not None and it.kind != "op" and highlight(it.obj)}
+    else:
+        wanted = highlight if isinstance(highlight, (list, tuple, set)) else [highlight]
+        for w in wanted:
+            if not isinstance(w, Variable):
+                raise TypeError(f"draw: highlight= takes Values/Tensors or a function of one, got {type(w).__name__}")
+        ids = {id(w) for w in wanted}
+        keys = {value_key(w) for w in wanted}
+        start = {i for i, it in items.items() if it.kind not in ("op", "module") and (it.key in keys or id(it.obj) in ids)}
+    out_of: dict = {}
+    for src, dst, _ in edges:
+        out_of.setdefault(src, []).append(dst)
+    marked = set(start)
+    stack = list(start)
+    while stack:
+        i = stack.pop()
+        for j in out_of.get(i, ()):
+            marked.add((i, j))
+            if j not in marked:
+                marked.add(j)
+                stack.append(j)
+    return marked
+
+
+# --- how it looks --------------------------------------------------------------------------------------------------
+class _Painter:
+    """Labels and styles of boxes and edges, for Value graphs (records) and Tensor graphs alike."""
+
+    def __init__(self, scalar: bool, show_data: bool, show_grad: bool, grads: dict | None, current: Any,
+                 marked: set, items: dict, explanation: Explanation | None) -> None:
+        self.scalar, self.show_data, self.show_grad = scalar, show_data, show_grad
+        self.grads, self.current, self.marked = grads, current, marked
+        if scalar:  # one width per column, wide enough for every number shown at any step: a slider never jiggles
+            values = [it.obj for it in items.values() if it.kind not in ("op", "constant")]
+            datas = [f"data {fmt(v.data)}" for v in values]
+            grads_seen = [f"grad {fmt(_number(v.grad))}" for v in values] + ["grad ?"]
+            if explanation is not None:
+                grads_seen += [f"grad {fmt(s.accumulated)}" for s in explanation.steps] + [f"grad {fmt(explanation.seed)}"]
+            self.data_width = max((_text_width(t) for t in datas), default=0) + 12
+            self.grad_width = max(_text_width(t) for t in grads_seen) + 12
+
+    def digraph(self, rankdir: str, notes: list[str]) -> Any:
+        import graphviz  # loaded on first drawing only: `import autograd` stays numpy-only
+        dot = graphviz.Digraph("graph", format="svg")
+        dot.attr(rankdir=rankdir, bgcolor="white", fontname=FONT, fontsize="12", fontcolor=INK, nodesep="0.25",
+                 ranksep="0.35", pad="0.2")
+        if notes:
+            dot.attr(label="\n".join(_ascii(n) for n in notes) + "\n", labelloc="t", labeljust="l")
+        dot.attr("node", fontname=FONT, fontsize="11", fontcolor=INK, penwidth="1.2")
+        dot.attr("edge", color=EDGE, arrowsize="0.6", penwidth="1.1", fontname=FONT, fontsize="9")
+        return dot
+
+    def kind_of(self, item: _Item) -> str:
+        return item.kind
+
+    def node_attrs(self, item: _Item) -> dict:
+        kind = item.kind
+        fill, border, shape, style = STYLES[kind]
+        target = self.current is not None and kind != "op" and item.key == self.current.key and \
+            item.kind != "constant"
+        marked = item.id in self.marked or (kind == "module" and any(m.id in self.marked for m in item.obj))
+        is_current = kind == "op" and self.current is not None and item.node is self.current.node
+        if kind == "op":
+            attrs = {"label": self._op_label(item), "shape": shape, "style": style, "fillcolor": fill,
+                     "color": STEP if is_current else border, "margin": "0.04,0.02"}
+            if is_current:
+                attrs["penwidth"] = "2.5"
+            if self.scalar:
+                attrs.update(width="0.3", height="0.3", fontsize="12")
+        elif kind == "module":
+            ops = sum(m.kind == "op" for m in item.obj)
+            params = sum(m.kind == "parameter" for m in item.obj)
+            label = f"<b>{_esc(item.name)}</b><br/><font point-size=\"9\">{ops} ops" + \
+                (f", {params} parameters" if params else "") + "</font>"
+            attrs = {"label": f"<{label}>", "shape": shape, "style": style, "fillcolor": fill, "color": border}
+        elif self.scalar:
+            return {"label": self._record(item, fill, border, marked, target), "shape": "plain"}
+        else:
+            attrs = {"label": self._tensor_label(item, target), "shape": shape, "style": style, "fillcolor": fill,
+                     "color": border, "margin": "0.1,0.04"}
+            if target:
+                attrs.update(color=STEP, penwidth="3")
+        if marked and not (target or is_current):
+            attrs.update(color=HIGHLIGHT, penwidth="2.5")
+        return attrs
+
+    def _grad_of(self, item: _Item) -> Any:
+        """The gradient shown: the explanation's at this step, else the real `.grad`; None for "not known"."""
+        if self.grads is not None:
+            return self.grads.get(item.key)
+        g = item.obj.grad
+        if g is None:
+            return None
+        return getattr(g, "data", g)
+
+    def _record(self, item: _Item, fill: str, border: str, marked: bool, target: bool) -> str:
+        v = item.obj
+        color = STEP if target else (HIGHLIGHT if marked else border)
+        thick = "2" if (target or marked or item.kind == "root") else "1"
+        cells = []
+        if item.kind == "constant":
+            cells.append(f"<td>{_esc(fmt(v.data))}</td>")
+        else:
+            cells.append(f"<td><b>{_esc(item.name)}</b></td>")
+            if self.show_data:
+                cells.append(self._cell(f"data {fmt(v.data)}", self.data_width, None))
+            if self.show_grad:
+                g = self._grad_of(item)
+                text = "grad ?" if g is None else f"grad {fmt(g)}"
+                cells.append(self._cell(text, self.grad_width, STEP_FILL if target else None))
+        return (f'<<table border="{thick}" cellborder="0" cellspacing="0" cellpadding="3" columns="*" '
+                f'style="rounded" bgcolor="{fill}" color="{color}"><tr>{"".join(cells)}</tr></table>>')
+
+    @staticmethod
+    def _cell(text: str, width: float, bgcolor: str | None) -> str:
+        bg = f' bgcolor="{bgcolor}"' if bgcolor else ""
+        return f'<td fixedsize="true" width="{width:.0f}" height="20"{bg}>{_esc(text)}</td>'
+
+    def _tensor_label(self, item: _Item, target: bool) -> str:
+        v = item.obj
+        given = own_name(v)
+        data = np.asarray(v.data)
+        if item.kind == "constant" and data.size == 1 and not given:
+            return f"<{_esc(fmt(data))}>"
+        lines = [f"<b>{_esc(given)}</b>" if given else f'<font color="#888888">{_esc(item.name)}</font>']
+        small = []
+        small.append(f"{tuple(data.shape)} {data.dtype}")
+        if self.show_data and data.size <= 8 and item.kind != "op":
+            preview = np.array2string(data, precision=3, separator=", ", suppress_small=True).replace("\n", "")
+            if len(preview) <= 48:
+                small.append(" ".join(preview.split()))
+        if self.show_grad and item.kind != "constant":
+            g = self._grad_of(item)
+            if g is not None:
+                g = np.asarray(g)
+                small.append(f"grad {fmt(g)}" if g.size == 1 else f"|grad| {fmt(np.sqrt(np.sum(np.square(g, dtype=np.float64))))}")
+            elif self.grads is not None:
+                small.append("|grad| ?")
+        for i, text in enumerate(small):
+            bg = i == len(small) - 1 and target
+            text = _esc(text)
+            lines.append(f'<font point-size="9">{f"<b>{text}</b>" if bg else text}</font>')
+        return "<" + "<br/>".join(lines) + ">"
+
+    def _op_label(self, item: _Item) -> str:
+        node = item.node
+        if self.scalar:
+            if node.name == "Pow" and not isinstance(node.inputs[1], Variable):
+                return f"**{node.inputs[1]:.4g}"
+            return VALUE_SYMBOLS.get(node.name, node.name)
+        attrs = _op_attributes(node)
+        small = f'<br/><font point-size="8">{_esc(attrs)}</font>' if attrs else ""
+        return f"<<b>{_esc(node.name)}</b>{small}>"
+
+    def edge_attrs(self, src: _Item, dst: _Item, infos: list, marked: bool) -> dict:
+        attrs: dict = {}
+        if src.kind == "constant":
+            attrs["style"] = "dashed"
+        if marked:
+            attrs.update(color=HIGHLIGHT, penwidth="2.2")
+        if self.current is not None and (self.current.node, self.current.position) in infos:
+            attrs.update(color=STEP, penwidth="3", dir="back", arrowtail="normal")  # the gradient flows back
+        return attrs
+
+
+def _op_attributes(node: Any) -> str:
+    """Key settings of an op: its non-graph forward arguments (axis=1) and known ctx attributes (kernel_size)."""
+    try:
+        params = [p for p in inspect.signature(node.fn.forward).parameters.values()][1:]
+    except (TypeError, ValueError):
+        params = []
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    shown = {}
+    for name, value in zip(names, node.inputs):
+        if isinstance(value, Variable) or value is None or value is False:
+            continue
+        shown[name] = value
+    for name in OP_ATTRS:
+        if name in node.__dict__:
+            shown[name] = node.__dict__[name]
+    if "axes" in shown:
+        shown.pop("axis", None)
+    parts = []
+    for name, value in shown.items():
+        text = _short(value)
+        if text is not None:
+            parts.append(f"{name}={text}")
+    return ", ".join(parts)
+
+
+def _short(value: Any) -> str | None:
+    """A short ASCII rendering of an op setting, or None for what cannot be shown briefly (arrays, objects)."""
+    if isinstance(value, (bool, int, np.integer, str)):
+        text = str(value)
+    elif isinstance(value, (float, np.floating)):
+        text = fmt(value)
+    elif isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        text = str(np.dtype(value))
+    elif isinstance(value, slice) or value is Ellipsis:
+        text = "[" + _index_text(value) + "]"
+    elif isinstance(value, (tuple, list)):
+        if any(isinstance(v, (slice, np.ndarray)) or v is Ellipsis or v is None for v in value):
+            text = "[" + ", ".join(_index_text(v) for v in value) + "]"
+        else:
+            inner = [_short(v) for v in value]
+            if None in inner:
+                return None
+            text = "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")"
+    elif isinstance(value, np.ndarray):
+        text = f"array{value.shape}"
+    else:
+        return None
+    return text if len(text) <= 28 else text[:25] + "..."
+
+
+def _index_text(i: Any) -> str:
+    if isinstance(i, slice):
+        parts = ["" if i.start is None else str(i.start), "" if i.stop is None else str(i.stop)]
+        return ":".join(parts) + ("" if i.step is None else f":{i.step}")
+    if i is Ellipsis:
+        return "..."
+    if i is None:
+        return "None"
+    if isinstance(i, np.ndarray):
+        return f"array{i.shape}"
+    return str(i)
+
+
+def _emit(dot: Any, painter: _Painter, items: dict, edges: list, reps: dict, group_modules: bool,
+          current: Any) -> int:
+    """Add the boxes (in nested module clusters) and the edges to `dot`; returns how many boxes were drawn."""
+    unique: dict = {}
+    for rep in reps.values():
+        unique.setdefault(rep.id, rep)
+    members: dict = {}
+    scopes: set = {()}
+    for rep in unique.values():
+        scope = tuple(rep.scope) if group_modules else ()
+        members.setdefault(scope, []).append(rep)
+        for k in range(len(scope) + 1):
+            scopes.add(scope[:k])
+    children: dict = {}
+    for scope in sorted(scopes, key=len):
+        if scope:
+            children.setdefault(scope[:-1], []).append(scope)
+    counter = [0]
+
+    def fill(graph: Any, scope: tuple) -> None:
+        for rep in members.get(scope, ()):
+            graph.node(rep.id, **painter.node_attrs(rep))
+        for child in children.get(scope, ()):
+            counter[0] += 1
+            with graph.subgraph(name=f"cluster_{counter[0]}") as sub:
+                depth = len(child) - 1
+                sub.attr(label=f"<<b>{_esc(_module_label(child))}</b>>", style="rounded,filled",
+                         fillcolor=CLUSTER_FILLS[depth % len(CLUSTER_FILLS)], color="#9e97c4", fontname=FONT,
+                         fontsize="11", fontcolor="#4b4577", labeljust="l", penwidth="1")
+                fill(sub, child)
+
+    fill(dot, ())
+    joined: dict = {}
+    for src, dst, info in edges:
+        if src not in reps or dst not in reps:
+            continue
+        a, b = reps[src], reps[dst]
+        if a is b:
+            continue
+        entry = joined.setdefault((a.id, b.id), [a, b, [], False])
+        entry[2].append(info)
+        entry[3] = entry[3] or (src, dst) in painter.marked
+    for (a_id, b_id), (a, b, infos, marked) in joined.items():
+        # between two plain boxes every edge is drawn (x * x shows two); a collapsed module gets one per neighbour
+        groups = [[info] for info in infos] if a.kind != "module" and b.kind != "module" else [infos]
+        for group in groups:
+            dot.edge(a_id, b_id, **painter.edge_attrs(a, b, group, marked))
+    return len(unique)
+
+
+def _legend(dot: Any, kinds: list[str]) -> None:
+    """A small cluster with one sample box per kind of box in the drawing."""
+    with dot.subgraph(name="cluster_legend") as leg:
+        leg.attr(label="<<b>legend</b>>", style="rounded", color="#cccccc", fontsize="10", labeljust="l")
+        previous = None
+        for kind in kinds:
+            fill, border, shape, style = STYLES[kind]
+            leg.node(f"legend_{kind}", label=LEGEND[kind], shape=shape, style=style, fillcolor=fill, color=border,
+                     fontsize="9", height="0.25", margin="0.06,0.02")
+            if previous is not None:
+                leg.edge(previous, f"legend_{kind}", style="invis")
+            previous = f"legend_{kind}"
+
+
+# --- small helpers -------------------------------------------------------------------------------------------------
+def _esc(text: str) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "replace").decode("ascii")
+
+
+def _number(x: Any) -> float:
+    return float(getattr(x, "data", x))
+
+
+_NARROW, _WIDE = set(" .,:;|!il'()[]-/fjrt"), set("mwMW@%")
+
+
+def _text_width(text: str, size: float = 11) -> float:
+    """The width of `text` in Helvetica at `size` points (close enough to size a table cell)."""
+    return size * sum(0.3 if c in _NARROW else 0.85 if c in _WIDE else 0.58 for c in text)
+
+
+def step_through(root: Variable, **options: Any) -> Any:
+    """A slider over the backward pass of `root`: each position draws `draw(root, step=k)` (needs ipywidgets).
+
+    Args:
+        root: a Value or Tensor that requires grad.
+        options: more arguments for draw (show_data, rankdir, ...).
+    Returns:
+        An ipywidgets interactive widget; display it in a notebook.
+    """
+    try:
+        import ipywidgets
+    except ImportError:
+        raise ImportError("step_through needs ipywidgets: pip install ipywidgets (or use draw(root, step=k))") from None
+    explanation = explain(root)
+    settings = dict(show_data=True, show_grad=True, rankdir="LR", max_nodes=300, group_modules=True, highlight=None,
+                    legend=None)
+    unknown = set(options) - set(settings)
+    if unknown:
+        raise TypeError(f"step_through: unknown option(s) {sorted(unknown)}; use {sorted(settings)}")
+    settings.update(options)
+
+    def show(step: int) -> Drawing:
+        return _draw(root, settings["show_data"], settings["show_grad"], settings["rankdir"], settings["max_nodes"],
+                     settings["group_modules"], settings["highlight"], step, settings["legend"], explanation)
+
+    slider = ipywidgets.IntSlider(value=0, min=0, max=len(explanation), step=1, description="step",
+                                  continuous_update=False)
+    return ipywidgets.interactive(show, {"auto_display": True}, step=slider)
