@@ -41,13 +41,19 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        return np.array(data, dtype=dtype)
-    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
-        array = np.array(data)
-    else:
-        array = np.array(data)
-        if array.dtype.kind in "iuf":  # Python numbers and lists of them take the default float dtype
-            array = array.astype(_default_dtype)
+        dtype = np.dtype(dtype)
+    try:
+        if dtype is not None:
+            array = np.array(data, dtype=dtype)
+        elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
+            array = np.array(data)
+        else:
+            array = np.array(data)
+            if array.dtype.kind in "iuf":  # Python numbers and lists of them take the default float dtype
+                array = array.astype(_default_dtype)
+    except (ValueError, TypeError) as err:  # ragged lists, strings that are not numbers, unknown dtypes
+        raise ValueError(f"Tensor: cannot make an array of {type(data).__name__} data ({err}); pass a number, "
+                         "rectangular nested lists of numbers or a numeric numpy array") from None
     if array.dtype.kind not in "biuf":
         raise DTypeError(f"Tensor: cannot hold data of dtype {array.dtype} (from {type(data).__name__}); "
                          "pass numbers, nested lists of numbers or a numeric numpy array")
