@@ -322,17 +322,18 @@ class profile(OpObserver):
         out_shapes = [np.shape(o.data) for o in outs]
         needs = node.needs_input_grad if node is not None else (False,) * len(args)
         flops = _count(fn.__name__, 0, OpCall(args, in_shapes, out_shapes, needs, node))
-        saved = 0
         event = Event(fn.__name__, phase, in_shapes, out_shapes, flops, sum(_nbytes(o.data) for o in outs), 0,
                       seconds, _state.scope)
-        if node is not None:
-            saved = self._hold(node, args, event)
-        event.saved_bytes = saved
         self.events.append(event)
-        for o in outs:
-            if isinstance(o.data, np.ndarray):
-                root = _root(o.data)
-                self._producer[id(root)] = (weakref.ref(root), event)
+        # who made each buffer: the first op whose output owns it (a view belongs to whoever made its base)
+        for data, maker in [(a.data, None) for a in args if isinstance(a, Variable)] + [(o.data, event) for o in outs]:
+            if isinstance(data, np.ndarray):
+                root = _root(data)
+                made = self._producer.get(id(root))
+                if made is None or made[0]() is not root:
+                    self._producer[id(root)] = (weakref.ref(root), maker)
+        if node is not None:
+            event.saved_bytes = self._hold(node, args, event)
 
     def backward_start(self, node: Any) -> Any:
         if self._freed_check is not None:
@@ -357,38 +358,35 @@ class profile(OpObserver):
 
     # --- memory held by the graph -------------------------------------------------------------------------------
     def _hold(self, node: Any, args: tuple, event: Event) -> int:
-        """Count the buffers a new Node keeps alive; returns the bytes of what the op saved for backward."""
+        """Count the buffers a new Node keeps alive; returns the bytes it keeps for its backward."""
         for a in args:
             if isinstance(a, Variable) and a._node is None and a._requires_grad and isinstance(a.data, np.ndarray):
                 root = _root(a.data)
                 self._params[id(root)] = root.nbytes
-        keys: list[int] = []
+        attrs = [v for v in node.__dict__.values() if isinstance(v, np.ndarray)]
+        arrays = [a for a in args if isinstance(a, np.ndarray)]
+        saved = [item.data if isinstance(item, Variable) else item for item in node._saved or ()]
+        kept: list[int] = []  # held until the Node is freed: it keeps its inputs and what it set on ctx
         for a in args:
             if isinstance(a, Variable):
-                self._add(a.data, keys, event)
-        for value in node.__dict__.values():
-            if isinstance(value, np.ndarray):
-                self._add(value, keys, event)
-        saved_keys: list[int] = []
-        saved_bytes = 0
-        for item in node._saved or ():
-            data = item.data if isinstance(item, Variable) else item
-            if isinstance(data, np.ndarray):
-                root = _root(data)
-                if id(root) not in self._params:
-                    saved_bytes += root.nbytes
-            else:
-                saved_bytes += _nbytes(data)
+                self._add(a.data, kept, None)
+        for data in arrays + attrs:  # arrays no op made (masks, indices) belong to this op
+            self._add(data, kept, event)
+        saved_keys: list[int] = []  # freed by backward (unless retain_graph)
+        for data in saved:
             self._add(data, saved_keys, event)
-        for value in node.__dict__.values():
-            if isinstance(value, np.ndarray):
-                saved_bytes += _root(value).nbytes
-        if keys or saved_keys:
+        if kept or saved_keys:
             key = id(node)
-            self._held[key] = [weakref.ref(node, lambda ref: self._node_freed(key)), keys, saved_keys]
-        return saved_bytes
+            self._held[key] = [weakref.ref(node, lambda ref: self._node_freed(key)), kept, saved_keys]
+        return sum(self._own_bytes(x) for x in saved + attrs + arrays)
 
-    def _add(self, data: Any, keys: list, event: Event) -> None:
+    def _own_bytes(self, x: Any) -> int:
+        if not isinstance(x, np.ndarray):
+            return _nbytes(x)
+        root = _root(x)
+        return 0 if id(root) in self._params else root.nbytes
+
+    def _add(self, data: Any, keys: list, owner: Event | None) -> None:
         if not isinstance(data, np.ndarray):
             return
         root = _root(data)
@@ -398,8 +396,10 @@ class profile(OpObserver):
         entry = self._live.get(key)
         if entry is None:
             made = self._producer.get(key)
-            owner = made[1] if made is not None and made[0]() is root else event
-            owner.graph_bytes += root.nbytes
+            if made is not None and made[0]() is root:
+                owner = made[1]  # the op whose output it is; None for an input given to the first op
+            if owner is not None:
+                owner.graph_bytes += root.nbytes
             self._live[key] = [1, root.nbytes]
             self.current_bytes += root.nbytes
             if self.current_bytes > self.peak_bytes:
@@ -487,7 +487,7 @@ class profile(OpObserver):
         head = ["op", "calls", "fwd FLOPs", "bwd FLOPs", "fwd ms", "bwd ms", "output", "saved"]
         body = [[name, str(r["calls"]), _flops(r["forward_flops"], r["counted"]),
                  _flops(r["backward_flops"], r["counted"]), f"{r['forward_seconds'] * 1e3:.3f}",
-                 f"{r['backward_seconds'] * 1e3:.3f}", _bytes(r["output_bytes"]), _bytes(r["saved_bytes"])]
+                 f"{r['backward_seconds'] * 1e3:.3f}", format_bytes(r["output_bytes"]), format_bytes(r["saved_bytes"])]
                 for name, r in self.by_op().items()]
         widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
         fmt = lambda row: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
@@ -496,10 +496,10 @@ class profile(OpObserver):
 
     def _summary_lines(self) -> list[str]:
         t = self.totals()
-        lines = [f"FLOPs: {_si(t['flops'])} (forward {_si(t['forward_flops'])}, backward {_si(t['backward_flops'])})",
+        lines = [f"FLOPs: {format_count(t['flops'])} (forward {format_count(t['forward_flops'])}, backward {format_count(t['backward_flops'])})",
                  f"time in ops: {t['op_seconds'] * 1e3:.2f} ms of {t['wall_seconds'] * 1e3:.2f} ms;  measured "
-                 f"{_si(t['flops_per_second'])}FLOP/s",
-                 f"peak memory held by the graph: {_bytes(t['peak_graph_bytes'])}"]
+                 f"{format_count(t['flops_per_second'], 'FLOP/s')}",
+                 f"peak memory held by the graph: {format_bytes(t['peak_graph_bytes'])}"]
         if t["uncounted"]:
             lines.append("no FLOP count for: " + ", ".join(t["uncounted"]) + " (not in the totals; see "
                          "autograd.profiler.register_flops)")
@@ -509,7 +509,7 @@ class profile(OpObserver):
         return self.table()
 
     def __repr__(self) -> str:
-        return f"<profile: {len(self.events)} events, {_si(self.flops())}FLOPs>"
+        return f"<profile: {len(self.events)} events, {format_count(self.flops(), 'FLOPs')}>"
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{h}</th>" for h in ["op", "calls", "fwd FLOPs", "bwd FLOPs", "fwd ms", "bwd ms",
@@ -517,8 +517,8 @@ class profile(OpObserver):
         rows = "".join(
             "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
                 name, r["calls"], _flops(r["forward_flops"], r["counted"]), _flops(r["backward_flops"], r["counted"]),
-                f"{r['forward_seconds'] * 1e3:.3f}", f"{r['backward_seconds'] * 1e3:.3f}", _bytes(r["output_bytes"]),
-                _bytes(r["saved_bytes"]))) + "</tr>"
+                f"{r['forward_seconds'] * 1e3:.3f}", f"{r['backward_seconds'] * 1e3:.3f}", format_bytes(r["output_bytes"]),
+                format_bytes(r["saved_bytes"]))) + "</tr>"
             for name, r in self.by_op().items())
         notes = "<br>".join(html.escape(line) for line in self._summary_lines())
         return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table><p>{notes}</p>"
@@ -546,18 +546,20 @@ def _inside_backward() -> bool:
     return False
 
 
-def _si(x: float) -> str:
-    for unit, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+def format_count(x: float, unit: str = "") -> str:
+    """A number with an SI prefix: format_count(1.23e9, "FLOP/s") -> "1.23 GFLOP/s"."""
+    for prefix, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(x) >= scale:
-            return f"{x / scale:.3g} {unit}"
-    return f"{x:.3g} "
+            return f"{x / scale:.3g} {prefix}{unit}"
+    return f"{x:.3g} {unit}".rstrip()
 
 
 def _flops(x: int, counted: bool) -> str:
-    return _si(x).strip() + ("" if counted else " + no count")
+    return format_count(x) + ("" if counted else " + no count")
 
 
-def _bytes(n: int) -> str:
+def format_bytes(n: int) -> str:
+    """A size in bytes, in B, kB, MB or GB (powers of 1000)."""
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= scale:
             return f"{n / scale:.3g} {unit}"
