@@ -51,7 +51,7 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
             array = np.array(data)
             if array.dtype.kind in "iuf":  # Python numbers and lists of them take the default float dtype
                 array = array.astype(_default_dtype)
-    except (ValueError, TypeError) as err:  # ragged lists, strings that are not numbers, unknown dtypes
+    except (ValueError, TypeError) as err:  # ragged lists, strings that are not numbers
         raise ValueError(f"Tensor: cannot make an array of {type(data).__name__} data ({err}); pass a number, "
                          "rectangular nested lists of numbers or a numeric numpy array") from None
     if array.dtype.kind not in "biuf":
