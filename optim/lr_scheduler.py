@@ -1,10 +1,5 @@
-"""Learning-rate schedules: each `step()` sets every parameter group's "lr" for the next epoch (or batch).
-
-Most schedules are a closed form of the step count t. StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR and
-LinearLR also chain, as in PyTorch: when something else changed the lr since their last step (another scheduler,
-say a LinearLR warm-up stepped alongside), they apply their own change, closed_form(t) / closed_form(t - 1), to it.
-LambdaLR and OneCycleLR set the lr outright.
-"""
+"""Learning-rate schedules: each `step()` sets every parameter group's "lr" for the next epoch (or batch), from a
+closed form of the step count; most of them also chain with other schedulers, as in PyTorch."""
 from __future__ import annotations
 
 import copy
@@ -20,6 +15,10 @@ class LRScheduler:
     """Base class: holds the optimizer, each group's starting lr (`base_lrs`) and the step count (`last_epoch`).
 
     Constructing a scheduler takes its first step (t = 0), so the optimizer starts with the schedule's first lr.
+    A schedule gives the lr as `closed_form(base_lr, t)`. A chainable one (StepLR, MultiStepLR, ExponentialLR,
+    CosineAnnealingLR, LinearLR), finding that something else changed the lr since its last step (another scheduler,
+    say a LinearLR warm-up stepped alongside), applies its own change, closed_form(t) / closed_form(t - 1), to that
+    lr instead, so stacked schedules multiply as in PyTorch. LambdaLR and OneCycleLR set the lr outright.
 
     Args:
         optimizer: the Optimizer whose groups' "lr" this sets.
@@ -62,9 +61,13 @@ class LRScheduler:
             target = self.closed_form(base_lr, t)
             previous = self.closed_form(base_lr, t - 1) if t > 0 else base_lr
             current = group["lr"]
-            if self.chainable and current != previous and previous != floor:
-                # Someone else changed the lr since this schedule set it: scale their lr by this schedule's change.
-                target = floor + (target - floor) * (current - floor) / (previous - floor)
+            if self.chainable and current != previous:
+                # Something else changed the lr since this schedule set it: apply this schedule's own change to it,
+                # as a ratio (about the floor), or as a difference where the ratio is undefined.
+                if previous != floor:
+                    target = floor + (target - floor) * (current - floor) / (previous - floor)
+                else:
+                    target = current + (target - floor)
             lrs.append(target)
         return lrs
 
