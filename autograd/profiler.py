@@ -147,13 +147,13 @@ FLOPS: dict[str, tuple[Callable[[OpCall], int], Callable[[OpCall], int], str]] =
              "clip: 1 comparison per bound per output; backward grad*mask (n)"),
     "Maximum": (_times(1), _each(_times(1), _times(2)), "1 comparison per output; backward grad*share (n), "
                                                         "grad*(1-share) (2n)"),
-    "Minimum": (_times(1), _each(_times(1), _times(2)), "as Maximum"),
+    "Minimum": (_times(1), _each(_times(1), _times(2)), "1 comparison per output; backward as Maximum"),
     "Where": (_zero, _each(_zero, _zero, _zero), "selection only, no arithmetic"),
     "Cast": (_zero, _each(_zero), "a change of dtype, no arithmetic"),
     "Sum": (lambda c: c.size(0) - c.out, _each(_zero), "N - M additions; backward spreads the gradient (0)"),
     "Mean": (_per_input(1), _each(lambda c: c.out), "N - M additions + M divisions = N; backward grad/count (M)"),
     "Max": (lambda c: c.size(0) - c.out, _each(_per_input(1)), "N - M comparisons; backward spread*share (N)"),
-    "Min": (lambda c: c.size(0) - c.out, _each(_per_input(1)), "as Max"),
+    "Min": (lambda c: c.size(0) - c.out, _each(_per_input(1)), "N - M comparisons; backward spread*share (N)"),
     "LogSumExp": (_per_input(4), _each(_per_input(3)), "max, x-m, exp, sum: 4 per input element (+ log and +m "
                                                        "on M); backward grad*exp(x-y) (3N)"),
     "MatMul": (_matmul, _each(_matmul, _matmul), "(..., n, k) @ (k, m): 2*n*k*m per batch element; backward "
@@ -283,7 +283,7 @@ class profile(OpObserver):
         self._backward_node: Any = None         # the Node whose backward is running
         self._nested = False                    # ops ran inside that backward (create_graph)
         self._after_backward = False            # a backward ended: ops may be the engine's (create_graph)
-        self._freed_check: Any = None           # last Node through backward: its saved data is freed next
+        self._freed_check: Any = None           # (weakref to) the last Node through backward: freed next
 
     # --- context manager ----------------------------------------------------------------------------------------
     def __enter__(self) -> profile:
@@ -343,7 +343,7 @@ class profile(OpObserver):
 
     def backward_end(self, token: Any, node: Any, grads_out: tuple, grads_in: tuple) -> None:
         seconds = time.perf_counter() - token
-        self._backward_node, self._freed_check, self._after_backward = None, node, True
+        self._backward_node, self._freed_check, self._after_backward = None, weakref.ref(node), True
         if self._nested:  # under create_graph the backward ran recorded ops: they were counted one by one
             return
         in_shapes = [_shape(a) for a in node.inputs]
@@ -419,7 +419,8 @@ class profile(OpObserver):
         keys.clear()
 
     def _check_freed(self) -> None:
-        node, self._freed_check = self._freed_check, None
+        node = self._freed_check() if self._freed_check is not None else None
+        self._freed_check = None
         if node is not None and node._saved is None and id(node) in self._held:
             self._drop(self._held[id(node)][2])
 
