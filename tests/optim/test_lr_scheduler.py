@@ -123,7 +123,7 @@ def test_linear_warm_up_chained_with_cosine_follows_pytorch_recursion():
     # PyTorch's step-by-step rules: LinearLR multiplies the current lr by f(t) / f(t - 1); CosineAnnealingLR maps it
     # to eta_min + (lr - eta_min) * (1 + cos(pi t / T)) / (1 + cos(pi (t - 1) / T)), or adds
     # (base - eta_min) * (1 - cos(pi / T)) / 2 when t - 1 - T is a multiple of 2T.
-    base, start, warm_steps, T, eta_min = 0.1, 0.5, 3, 4, 0.01
+    base, start, warm_steps, T, eta_min = 0.1, 0.5, 4, 2, 0.01  # warm-up still going at t = T + 1
     opt = make_optimizer(base)
     warm = sched.LinearLR(opt, start_factor=start, total_iters=warm_steps)
     cosine = sched.CosineAnnealingLR(opt, T_max=T, eta_min=eta_min)
