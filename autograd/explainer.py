@@ -177,7 +177,8 @@ def _parse_rule(fn: type, position: int, order: int) -> Rule:
 _TOKEN = re.compile(r"\s+|\d+(?:\.\d+)?|[A-Za-z_][\w']*(?:\[[^\]]*\])?(?:\.T\b)?|\*\*|>=|<=|!=|==|.")
 _NAMED_FUNCTIONS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
                     "max": r"\max", "min": r"\min"}
-_SYMBOLS = {"*": r"\cdot ", ">=": r"\geq ", "<=": r"\leq ", "!=": r"\neq ", "==": "=", "@": r"\mathbin{@}"}
+_SYMBOLS = {"*": r"\cdot ", ">=": r"\geq ", "<=": r"\leq ", "!=": r"\neq ", "==": "=", "@": r"\mathbin{@}",
+            "'": r"\text{'}"}
 
 
 def _tex_escape(text: str) -> str:
@@ -209,7 +210,7 @@ def _latex(expr: str, variables: set) -> str:
             else:  # words: gather the whole phrase into one \text
                 words = [tok]
                 while i + 2 < len(tokens) and tokens[i + 1].isspace() and re.match(r"[A-Za-z]", tokens[i + 2]) \
-                        and tokens[i + 2] not in variables and len(tokens[i + 2]) > 1:
+                        and re.match(r"[\w']+", tokens[i + 2]).group() not in variables and len(tokens[i + 2]) > 1:
                     words.append(tokens[i + 2])
                     i += 2
                 out.append(r"\text{ " + _tex_escape(" ".join(words)) + " }")
