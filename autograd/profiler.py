@@ -40,10 +40,6 @@ class OpCall:
         shape = self.in_shapes[i]
         return 0 if shape is None else _size(shape)
 
-    def attr(self, name: str, default: Any = None) -> Any:
-        """An attribute the op set on its ctx in forward (None when no Node was recorded)."""
-        return getattr(self.node, name, default) if self.node is not None else default
-
 
 def _size(shape: tuple) -> int:
     n = 1
@@ -204,7 +200,8 @@ FLOPS: dict[str, tuple[Callable[[OpCall], int], Callable[[OpCall], int], str]] =
                 "kH*kW - 1 comparisons per output; backward sends each gradient to its window's max (n)"),
     "AvgPool": (lambda c: c.out * _window(c.args[1]), _each(lambda c: c.out * (_window(c.args[1]) + 1)),
                 "kH*kW - 1 additions and a division per output; backward divides and spreads: n*(kH*kW + 1)"),
-    "AvgPoolTranspose": (lambda c: c.size(0) * (_window(c.args[2]) + 1), _each(lambda c: c.size(0) * _window(c.args[2])),
+    "AvgPoolTranspose": (lambda c: c.size(0) * (_window(c.args[2]) + 1),
+                         _each(lambda c: c.size(0) * _window(c.args[2])),
                          "the input gradient of avg_pool2d (create_graph): n*(kH*kW + 1); backward avg_pool"),
 }
 
@@ -473,7 +470,7 @@ class profile(OpObserver):
         return dict(sorted(rows.items(), key=lambda kv: -(kv[1]["forward_seconds"] + kv[1]["backward_seconds"])))
 
     def totals(self) -> dict[str, Any]:
-        """FLOPs (forward, backward, total), seconds in ops and overall, peak graph memory, FLOP/s, ops without count."""
+        """FLOPs by phase and in all, seconds in ops and overall, peak graph memory, FLOP/s, ops without a count."""
         return {"forward_flops": self.flops("forward"), "backward_flops": self.flops("backward"),
                 "flops": self.flops(), "op_seconds": self.op_seconds, "wall_seconds": self.wall_seconds,
                 "peak_graph_bytes": self.peak_bytes, "flops_per_second": self.flops_per_second,
@@ -483,21 +480,18 @@ class profile(OpObserver):
         """{"ops": by_op(), "totals": totals()} as plain Python values."""
         return {"ops": self.by_op(), "totals": self.totals()}
 
-    def table(self) -> str:
-        """The per-op table as text."""
+    def _cells(self) -> tuple[list[str], list[list[str]]]:
         head = ["op", "calls", "fwd FLOPs", "bwd FLOPs", "fwd ms", "bwd ms", "output", "saved"]
         body = [[name, str(r["calls"]), _flops(r["forward_flops"], r["counted"]),
                  _flops(r["backward_flops"], r["counted"]), f"{r['forward_seconds'] * 1e3:.3f}",
-                 f"{r['backward_seconds'] * 1e3:.3f}", format_bytes(r["output_bytes"]), format_bytes(r["saved_bytes"])]
-                for name, r in self.by_op().items()]
-        widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
-        fmt = lambda row: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-        lines = [fmt(head), "-" * (sum(widths) + 2 * len(widths) - 2)] + [fmt(r) for r in body]
-        return "\n".join(lines + [""] + self._summary_lines())
+                 f"{r['backward_seconds'] * 1e3:.3f}", format_bytes(r["output_bytes"]),
+                 format_bytes(r["saved_bytes"])] for name, r in self.by_op().items()]
+        return head, body
 
-    def _summary_lines(self) -> list[str]:
+    def _notes(self) -> list[str]:
         t = self.totals()
-        lines = [f"FLOPs: {format_count(t['flops'])} (forward {format_count(t['forward_flops'])}, backward {format_count(t['backward_flops'])})",
+        lines = [f"FLOPs: {format_count(t['flops'])} (forward {format_count(t['forward_flops'])}, "
+                 f"backward {format_count(t['backward_flops'])})",
                  f"time in ops: {t['op_seconds'] * 1e3:.2f} ms of {t['wall_seconds'] * 1e3:.2f} ms;  measured "
                  f"{format_count(t['flops_per_second'], 'FLOP/s')}",
                  f"peak memory held by the graph: {format_bytes(t['peak_graph_bytes'])}"]
@@ -506,6 +500,14 @@ class profile(OpObserver):
                          "autograd.profiler.register_flops)")
         return lines
 
+    def table(self) -> str:
+        """The per-op table and the totals, as text."""
+        head, body = self._cells()
+        widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
+        fmt = lambda row: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        lines = [fmt(head), "-" * (sum(widths) + 2 * len(widths) - 2)] + [fmt(r) for r in body]
+        return "\n".join(lines + [""] + self._notes())
+
     def __str__(self) -> str:
         return self.table()
 
@@ -513,16 +515,11 @@ class profile(OpObserver):
         return f"<profile: {len(self.events)} events, {format_count(self.flops(), 'FLOPs')}>"
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in ["op", "calls", "fwd FLOPs", "bwd FLOPs", "fwd ms", "bwd ms",
-                                                  "output", "saved"])
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
-                name, r["calls"], _flops(r["forward_flops"], r["counted"]), _flops(r["backward_flops"], r["counted"]),
-                f"{r['forward_seconds'] * 1e3:.3f}", f"{r['backward_seconds'] * 1e3:.3f}", format_bytes(r["output_bytes"]),
-                format_bytes(r["saved_bytes"]))) + "</tr>"
-            for name, r in self.by_op().items())
-        notes = "<br>".join(html.escape(line) for line in self._summary_lines())
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table><p>{notes}</p>"
+        head, body = self._cells()
+        th = "".join(f"<th>{h}</th>" for h in head)
+        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body)
+        notes = "<br>".join(html.escape(line) for line in self._notes())
+        return f"<table><thead><tr>{th}</tr></thead><tbody>{rows}</tbody></table><p>{notes}</p>"
 
 
 def _count(name: str, phase: int, call: OpCall) -> int | None:
