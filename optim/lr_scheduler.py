@@ -106,7 +106,8 @@ def _check_int(name: str, key: str, value: Any, least: int) -> None:
         raise ValueError(f"{name}: {key} must be an integer >= {least}, got {value!r}")
 
 
-def _check_real(name: str, key: str, value: Any, rule: str = "a number", ok: Callable[[float], bool] = None) -> None:
+def _check_real(name: str, key: str, value: Any, rule: str = "a number",
+                ok: Callable[[float], bool] | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or (ok is not None and not ok(value)):
         raise ValueError(f"{name}: {key} must be {rule}, got {value!r}")
 

@@ -190,6 +190,9 @@ class Optimizer:
             raise TypeError(f"{name}: expected a dict with 'state' and 'param_groups' (from state_dict()), got "
                             f"{type(state_dict).__name__}")
         saved_groups = state_dict["param_groups"]
+        if not all(isinstance(g, dict) and "params" in g for g in saved_groups):
+            raise ValueError(f"{name}: every entry of 'param_groups' must be a dict with a 'params' list of indices, "
+                             "as state_dict() makes them")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}: the state dict has {len(saved_groups)} parameter groups but this optimizer has "
                              f"{len(self.param_groups)}; build the optimizer with the same groups as the saved one")
