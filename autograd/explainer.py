@@ -295,7 +295,12 @@ def _describe(g: Any) -> str:
     if isinstance(g, tuple):
         return "(" + ", ".join(_describe(x) for x in g) + ")"
     a = np.asarray(g)
-    return f"{a.shape} |g|={fmt(np.sqrt(np.sum(np.square(a, dtype=np.float64))))}"
+    return fmt(a) if a.size == 1 else f"{a.shape} |g|={fmt(norm(a))}"
+
+
+def norm(g: Any) -> float:
+    """The Euclidean norm of a gradient of any shape, summed in float64."""
+    return float(np.sqrt(np.sum(np.square(np.asarray(g), dtype=np.float64))))
 
 
 class Explanation:
@@ -346,14 +351,16 @@ class Explanation:
 
     def _repr_html_(self) -> str:
         cells = ["#", "op", "gradient flows", "local rule", "upstream &times; local = sent", "accumulated"]
+        name = html.escape(self.graph.names[value_key(self.root)])
         out = ['<table style="border-collapse:collapse;font-family:Helvetica,Arial,sans-serif">',
-               f'<caption style="text-align:left">backward pass of <b>{html.escape(self.graph.names[value_key(self.root)])}'
-               f"</b>, {len(self.steps)} step(s), in the order the engine runs them</caption>",
+               f'<caption style="text-align:left">backward pass of <b>{name}</b>, {len(self.steps)} step(s), in the '
+               "order the engine runs them</caption>",
                "<tr>" + "".join(f'<th style="text-align:left;padding:2px 8px">{c}</th>' for c in cells) + "</tr>"]
         for s in self.steps:
             formula = html.escape(r"\(" + s.rule.latex + r"\)")
-            row = [str(s.index), html.escape(s.op), html.escape(s.edge).replace("-&gt;", "&rarr;"), f'<span title="{html.escape(s.words)}">{formula}</span>',
-                html.escape(s.numbers), html.escape(s.total)]
+            row = [str(s.index), html.escape(s.op), html.escape(s.edge).replace("-&gt;", "&rarr;"),
+                   f'<span title="{html.escape(s.words)}">{formula}</span>', html.escape(s.numbers),
+                   html.escape(s.total)]
             out.append("<tr>" + "".join(f'<td style="text-align:left;padding:2px 8px">{c}</td>' for c in row) + "</tr>")
         out.append("</table>")
         return "\n".join(out)

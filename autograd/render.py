@@ -1,7 +1,7 @@
-"""Running a Graphviz binary on DOT text: the system `dot` when it is on PATH, else the `graphviz-pure` binary.
-
-`pip install` alone thus gives SVG and PNG; PDF needs the system Graphviz. A Jupyter kernel or an unactivated virtual
-environment does not put the environment's `bin/` on PATH, so that folder is searched too.
+"""Rendering drawings: a Graphviz binary runs on the DOT text (the system `dot` when it is on PATH, else the
+`graphviz-pure` binary, so `pip install` alone gives SVG and PNG; PDF needs the system Graphviz), and Drawing shows
+the result in Jupyter or writes it to a file. A Jupyter kernel or an unactivated virtual environment does not put the
+environment's `bin/` on PATH, so that folder is searched too.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from typing import Any
 
 from .errors import AutogradError
 
@@ -87,3 +88,58 @@ def pipe(source: str, format: str = "svg", timeout: float = 120.0) -> bytes:
         message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
         errors.append(f"{kind} ({path}): {message}")
     raise RenderError(f"render: Graphviz could not render the drawing as {format}: " + "; ".join(errors))
+
+
+class Drawing:
+    """A drawn graph: shows as SVG in Jupyter; `.source` is the DOT text, `.render(path)` writes a file.
+
+    Attributes:
+        digraph: the graphviz.Digraph it wraps.
+        notes: what was simplified to fit (collapsed modules, nodes left out), also written in the drawing.
+    """
+
+    def __init__(self, digraph: Any, n_nodes: int, notes: list[str]) -> None:
+        self.digraph, self.n_nodes, self.notes = digraph, n_nodes, notes
+        self._svg: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The DOT text (always available, with or without a Graphviz binary)."""
+        return self.digraph.source
+
+    def pipe(self, format: str = "svg") -> bytes:
+        """The drawing rendered as `format` ("svg", "png" or "pdf"), as bytes."""
+        return pipe(self.source, format)
+
+    def svg(self) -> str:
+        """The drawing as SVG text (rendered once, then kept)."""
+        if self._svg is None:
+            self._svg = self.pipe("svg").decode("utf-8")
+        return self._svg
+
+    def render(self, path: str, format: str | None = None) -> str:
+        """Write the drawing to `path` as "svg", "png" or "pdf" (by default from the file's suffix, else svg).
+
+        Returns:
+            The path written.
+        """
+        if format is None:
+            suffix = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
+            format = suffix if suffix in FORMATS else "svg"
+        data = self.svg().encode("utf-8") if format == "svg" else self.pipe(format)
+        with open(path, "wb") as f:
+            f.write(data)
+        return str(path)
+
+    def save_svg(self, path: str) -> str:
+        """Write the drawing to `path` as SVG; returns the path."""
+        return self.render(path, "svg")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        try:
+            return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        except RenderError as err:
+            return {"text/plain": f"{self!r}\n{err}"}
+
+    def __repr__(self) -> str:
+        return f"<Drawing of {self.n_nodes} nodes; .source is DOT, .render(path) writes SVG/PNG>"

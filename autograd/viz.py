@@ -1,20 +1,19 @@
 """Drawing a recorded graph: Value graphs as micrograd's records (label | data | grad) joined by small op nodes, Tensor
 graphs with names, shapes, gradient norms and nn.Module clusters; `draw(root, step=k)` shows backprop half done.
 
-graphviz (the Python package) is imported on first use; rendering goes through autograd.render, so `pip install` alone
-gives SVG and PNG.
+graphviz (the Python package) is imported on first drawing; the Drawing it returns renders through autograd.render.
 """
 from __future__ import annotations
 
 import html
 import inspect
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from . import render
-from .explainer import Explanation, collect, explain, fmt, own_name, value_key
+from .explainer import Explanation, collect, explain, fmt, norm, own_name, value_key
 from .function import Variable
+from .render import Drawing
 from .value import Value
 
 # One palette for every drawing: soft fills, darker borders of the same hue.
@@ -40,61 +39,6 @@ VALUE_SYMBOLS = {"Add": "+", "Mul": "*", "Exp": "exp", "Log": "log", "Tanh": "ta
                  "Sigmoid": "sigmoid"}
 OP_ATTRS = ("axes", "kernel_size", "stride", "padding", "dilation", "groups", "eps", "p", "negative_slope",
             "momentum", "num_heads", "dim", "approximate", "reduction", "ignore_index", "label_smoothing")
-
-
-class Drawing:
-    """A drawn graph: shows as SVG in Jupyter; `.source` is the DOT text, `.render(path)` writes a file.
-
-    Attributes:
-        digraph: the graphviz.Digraph it wraps.
-        notes: what was simplified to fit (collapsed modules, nodes left out), also written in the drawing.
-    """
-
-    def __init__(self, digraph: Any, n_nodes: int, notes: list[str]) -> None:
-        self.digraph, self.n_nodes, self.notes = digraph, n_nodes, notes
-        self._svg: str | None = None
-
-    @property
-    def source(self) -> str:
-        """The DOT text (always available, with or without a Graphviz binary)."""
-        return self.digraph.source
-
-    def pipe(self, format: str = "svg") -> bytes:
-        """The drawing rendered as `format` ("svg", "png" or "pdf"), as bytes."""
-        return render.pipe(self.source, format)
-
-    def svg(self) -> str:
-        """The drawing as SVG text (rendered once, then kept)."""
-        if self._svg is None:
-            self._svg = self.pipe("svg").decode("utf-8")
-        return self._svg
-
-    def render(self, path: str, format: str | None = None) -> str:
-        """Write the drawing to `path` as "svg", "png" or "pdf" (by default from the file's suffix, else svg).
-
-        Returns:
-            The path written.
-        """
-        if format is None:
-            suffix = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
-            format = suffix if suffix in render.FORMATS else "svg"
-        data = self.svg().encode("utf-8") if format == "svg" else self.pipe(format)
-        with open(path, "wb") as f:
-            f.write(data)
-        return str(path)
-
-    def save_svg(self, path: str) -> str:
-        """Write the drawing to `path` as SVG; returns the path."""
-        return self.render(path, "svg")
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
-        try:
-            return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
-        except render.RenderError as err:
-            return {"text/plain": f"{self!r}\n{err}"}
-
-    def __repr__(self) -> str:
-        return f"<Drawing of {self.n_nodes} nodes; .source is DOT, .render(path) writes SVG/PNG>"
 
 
 class _Item:
@@ -163,9 +107,9 @@ def _draw(root: Any, show_data: bool, show_grad: bool, rankdir: str, max_nodes: 
         notes.insert(0, f"backward step 0 of {len(explanation)}: only the root's gradient (the seed) is known")
     painter = _Painter(scalar, show_data, show_grad, grads, current, marked, items, explanation)
     dot = painter.digraph(rankdir, notes)
-    drawn = _emit(dot, painter, items, edges, reps, group_modules, current)
+    drawn = _emit(dot, painter, items, edges, reps, group_modules)
     if legend if legend is not None else not scalar:
-        _legend(dot, sorted({painter.kind_of(it) for it in reps.values()}, key=list(STYLES).index))
+        _legend(dot, sorted({it.kind for it in reps.values()}, key=list(STYLES).index))
     return Drawing(dot, drawn, notes)
 
 
@@ -317,7 +261,8 @@ def _highlighted(items: dict, edges: list, highlight: Any) -> set:
                 raise TypeError(f"draw: highlight= takes Values/Tensors or a function of one, got {type(w).__name__}")
         ids = {id(w) for w in wanted}
         keys = {value_key(w) for w in wanted}
-        start = {i for i, it in items.items() if it.kind not in ("op", "module") and (it.key in keys or id(it.obj) in ids)}
+        start = {i for i, it in items.items()
+                 if it.kind not in ("op", "module") and (it.key in keys or id(it.obj) in ids)}
     out_of: dict = {}
     for src, dst, _ in edges:
         out_of.setdefault(src, []).append(dst)
@@ -346,7 +291,8 @@ class _Painter:
             datas = [f"data {fmt(v.data)}" for v in values]
             grads_seen = [f"grad {fmt(_number(v.grad))}" for v in values] + ["grad ?"]
             if explanation is not None:
-                grads_seen += [f"grad {fmt(s.accumulated)}" for s in explanation.steps] + [f"grad {fmt(explanation.seed)}"]
+                grads_seen += [f"grad {fmt(s.accumulated)}" for s in explanation.steps]
+                grads_seen.append(f"grad {fmt(explanation.seed)}")
             self.data_width = max((_text_width(t) for t in datas), default=0) + 12
             self.grad_width = max(_text_width(t) for t in grads_seen) + 12
 
@@ -356,13 +302,11 @@ class _Painter:
         dot.attr(rankdir=rankdir, bgcolor="white", fontname=FONT, fontsize="12", fontcolor=INK, nodesep="0.25",
                  ranksep="0.35", pad="0.2")
         if notes:
-            dot.attr(label="\n".join(_ascii(n) for n in notes) + "\n", labelloc="t", labeljust="l")
+            # \l ends a left-aligned line in DOT
+            dot.attr(label="".join(_ascii(n).replace("\\", "/") + "\\l" for n in notes), labelloc="t", labeljust="l")
         dot.attr("node", fontname=FONT, fontsize="11", fontcolor=INK, penwidth="1.2")
         dot.attr("edge", color=EDGE, arrowsize="0.6", penwidth="1.1", fontname=FONT, fontsize="9")
         return dot
-
-    def kind_of(self, item: _Item) -> str:
-        return item.kind
 
     def node_attrs(self, item: _Item) -> dict:
         kind = item.kind
@@ -384,6 +328,9 @@ class _Painter:
             label = f"<b>{_esc(item.name)}</b><br/><font point-size=\"9\">{ops} ops" + \
                 (f", {params} parameters" if params else "") + "</font>"
             attrs = {"label": f"<{label}>", "shape": shape, "style": style, "fillcolor": fill, "color": border}
+            if self.current is not None and any(m.node is self.current.node for m in item.obj):
+                attrs.update(color=STEP, penwidth="3")  # the current step happens inside this module
+                is_current = True
         elif self.scalar:
             return {"label": self._record(item, fill, border, marked, target), "shape": "plain"}
         else:
@@ -437,14 +384,14 @@ class _Painter:
         small = []
         small.append(f"{tuple(data.shape)} {data.dtype}")
         if self.show_data and data.size <= 8 and item.kind != "op":
-            preview = np.array2string(data, precision=3, separator=", ", suppress_small=True).replace("\n", "")
+            preview = _preview(data)
             if len(preview) <= 48:
-                small.append(" ".join(preview.split()))
+                small.append(preview)
         if self.show_grad and item.kind != "constant":
             g = self._grad_of(item)
             if g is not None:
                 g = np.asarray(g)
-                small.append(f"grad {fmt(g)}" if g.size == 1 else f"|grad| {fmt(np.sqrt(np.sum(np.square(g, dtype=np.float64))))}")
+                small.append(f"grad {fmt(g)}" if g.size == 1 else f"|grad| {fmt(norm(g))}")
             elif self.grads is not None:
                 small.append("|grad| ?")
         for i, text in enumerate(small):
@@ -524,6 +471,14 @@ def _short(value: Any) -> str | None:
     return text if len(text) <= 28 else text[:25] + "..."
 
 
+def _preview(data: np.ndarray) -> str:
+    """The values of a small array on one line, 3 significant digits each: [[0.5, -1], [2, 0.25]]."""
+    if data.ndim == 0:
+        x = data.item()
+        return f"{x:.3g}" if isinstance(x, float) else str(x)
+    return "[" + ", ".join(_preview(row) for row in data) + "]"
+
+
 def _index_text(i: Any) -> str:
     if isinstance(i, slice):
         parts = ["" if i.start is None else str(i.start), "" if i.stop is None else str(i.stop)]
@@ -537,8 +492,7 @@ def _index_text(i: Any) -> str:
     return str(i)
 
 
-def _emit(dot: Any, painter: _Painter, items: dict, edges: list, reps: dict, group_modules: bool,
-          current: Any) -> int:
+def _emit(dot: Any, painter: _Painter, items: dict, edges: list, reps: dict, group_modules: bool) -> int:
     """Add the boxes (in nested module clusters) and the edges to `dot`; returns how many boxes were drawn."""
     unique: dict = {}
     for rep in reps.values():
