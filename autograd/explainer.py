@@ -378,6 +378,8 @@ def explain(root: Variable, grad: Any = None) -> Explanation:
         grad: the gradient to start from (needed for a Tensor with more than one element).
     Returns:
         An Explanation: a list of Steps that prints as a table.
+
+    Gradient hooks are not run (they may have side effects); the numbers are those of the ops' own backward.
     """
     if not isinstance(root, Variable):
         raise TypeError(f"explain: expected a Value or Tensor, got {type(root).__name__}")
