@@ -56,11 +56,12 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
         handed: set[int] = set()   # arrays already handed out: storing one of them in a leaf needs a copy
         buffers: dict[Node, Any] = {}  # the summed gradient of each Node's output(s), until the Node is visited
         pending: list[tuple[int, Node]] = []  # Nodes with a gradient waiting, newest (largest seq) popped first
+        hooked: dict[int, tuple] = {}  # leaves with hooks: (leaf, summed gradient), hooks run once at the end
         for root, g in zip(roots, root_grads):
             handed.add(id(g))
             node = root._node
             if node is None:
-                _to_leaf(root, g, captured, leaf_captures, handed)
+                _to_leaf(root, g, captured, leaf_captures, handed, hooked)
                 continue
             if node not in buffers:
                 heappush(pending, (-node.seq, node))
@@ -111,7 +112,7 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                     g = inp._reduce_grad(g, node)
                 child = inp._node
                 if child is None:
-                    _to_leaf(inp, g, captured, leaf_captures, handed)
+                    _to_leaf(inp, g, captured, leaf_captures, handed, hooked)
                     continue
                 if child not in buffers:
                     heappush(pending, (-child.seq, child))
@@ -124,6 +125,10 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                     _add_to_slot(buffers, child, inp._index, g)
             if not retain_graph:
                 node.release()
+        for leaf, g in hooked.values():
+            for hook in list(leaf._hooks):
+                g = leaf._call_hook(hook, g)
+            _to_leaf(leaf, g, captured, leaf_captures, handed)
     if captured is None:
         return None
     return [captured.get(i) for i in range(len(inputs))]
@@ -146,7 +151,14 @@ def _add_to_slot(buffers: dict, node: Node, index: int, g: Any) -> None:
     slots[index] = g if slots[index] is None else slots[index] + g
 
 
-def _to_leaf(leaf: Variable, g: Any, captured: dict | None, leaf_captures: dict, handed: set) -> None:
+def _to_leaf(leaf: Variable, g: Any, captured: dict | None, leaf_captures: dict, handed: set,
+             hooked: dict | None = None) -> None:
+    """Accumulate `g` into a leaf's .grad (or capture it for grad()); `hooked=None` once its hooks have run."""
+    if hooked is not None and leaf._hooks and (captured is None or id(leaf) in leaf_captures):
+        # a hook sees the leaf's whole gradient once, not each path's share (a clipping hook depends on it)
+        entry = hooked.get(id(leaf))
+        hooked[id(leaf)] = (leaf, g if entry is None else entry[1] + g)
+        return
     if captured is None:
         leaf._accumulate(g, handed)
         return

@@ -27,6 +27,7 @@ class Variable:
     __slots__ = ("_node", "_requires_grad", "__dict__", "__weakref__")
     _index = 0     # which output of its Node (class defaults: most values never change them)
     _version = 0   # when it was last changed in place (a creation number, see mark_modified)
+    _hooks: list | None = None  # functions called with a leaf's whole gradient (Tensor.register_hook)
 
     @property
     def requires_grad(self) -> bool:

@@ -127,9 +127,6 @@ class Tensor(Variable):
         return g
 
     def _accumulate(self, g: Any, handed: set) -> None:
-        if self._hooks is not None:
-            for hook in self._hooks:
-                g = self._call_hook(hook, g)
         if isinstance(g, Tensor):  # create_graph: keep the recorded gradient
             self._grad = g if self._grad is None else self._grad + g
             return
