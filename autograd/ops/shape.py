@@ -120,7 +120,7 @@ class Split(Function):
 
 
 class Pad(Function):
-    """y = pad(x, pad_width, constant);  dy/dx = 1 inside the padding (the gradient is cropped back)"""
+    """y = pad(x, pad_width, constant);  dy/dx = 1 on x's own elements, 0 on the padding"""
 
     @staticmethod
     def forward(ctx, x, pad_width, value):
