@@ -15,6 +15,9 @@ class _GradState(threading.local):
     enabled = True
     scope = None  # the nn.Module calls the running op is inside, innermost last (see function.module_scope)
 
+    def __init__(self) -> None:
+        self.entered: list[bool] = []  # the mode before each `with no_grad()/enable_grad()` still open, innermost last
+
 
 _state = _GradState()
 
@@ -55,16 +58,23 @@ class set_grad_enabled:
 
 
 class _Mode:
-    """Base of no_grad/enable_grad: switches on enter, not on construction."""
+    """Base of no_grad/enable_grad: switches on enter, not on construction.
+
+    The mode to restore is kept per thread, not on the instance, so one instance can be nested or shared.
+    """
 
     mode = True
 
+    def __new__(cls, fn: Callable[..., Any] | None = None) -> Any:
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)  # `@no_grad` without parentheses decorates `fn` directly
+
     def __enter__(self) -> None:
-        self.prev = _state.enabled
+        _state.entered.append(_state.enabled)
         _state.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        _state.enabled = self.prev
+        _state.enabled = _state.entered.pop()
 
     def __call__(self, fn: F) -> F:
         mode = self.mode
