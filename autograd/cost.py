@@ -159,7 +159,7 @@ def _duration(seconds: float) -> str:
 
 
 def _energy(kwh: float) -> str:
-    for unit, scale in (("GWh", 1e6), ("MWh", 1e3), ("kWh", 1), ("Wh", 1e-3)):
+    for unit, scale in (("TWh", 1e9), ("GWh", 1e6), ("MWh", 1e3), ("kWh", 1), ("Wh", 1e-3)):
         if kwh >= scale:
             return f"{kwh / scale:.3g} {unit}"
     joules = kwh * 3.6e6
