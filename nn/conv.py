@@ -188,34 +188,44 @@ class MaxPool(Function):
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
         ctx.kernel_size, ctx.stride, ctx.padding = kernel_size, stride, padding
-        data = x.data
-        OH, OW = _pool_shape(data.shape, kernel_size, stride, padding)
-        padded = _pad(data, padding, -np.inf)
-        offsets = _offsets(kernel_size, stride, OH, OW)
-        best = padded[next(offsets)[1]].copy()
-        which = np.zeros(best.shape, dtype=np.int16)  # which kernel offset holds each window's maximum
-        for k, index in offsets:
-            candidate = padded[index]
-            better = candidate > best  # strictly greater: the first maximum in reading order keeps a tie
-            np.maximum(best, candidate, out=best)
-            which[better] = k
-        ctx.shape = data.shape
-        ctx.save_for_backward(which)
-        return best
+        OH, OW = _pool_shape(x.data.shape, kernel_size, stride, padding)
+        padded = _pad(x.data, padding, -np.inf)
+        parts = [padded[index] for _, index in _offsets(kernel_size, stride, OH, OW)]
+        y = np.maximum(parts[0], parts[1]) if len(parts) > 1 else parts[0].copy()
+        for part in parts[2:]:
+            np.maximum(y, part, out=y)
+        # the input and output are alive anyway (held by this op and the next), so saving them costs no memory;
+        # backward finds each window's maximum again by comparing the two
+        ctx.save_for_backward(x, y)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        kernel, stride, (ph, pw) = ctx.kernel_size, ctx.stride, ctx.padding
-        (which,) = ctx.saved_tensors
-        N, C, H, W = ctx.shape
-        OH, OW = which.shape[2:]
-        if isinstance(grad, np.ndarray):
-            out = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=grad.dtype)
-            for k, index in _offsets(kernel, stride, OH, OW):
-                out[index] += np.where(which == k, grad, 0)
-            return out[:, :, ph:ph + H, pw:pw + W], None, None, None
-        # create_graph: the same routing as a recorded scatter (its gradient gathers from the same positions)
-        return index_add(grad, _argmax_index(ctx, which), ctx.shape, grad.dtype), None, None, None
+        x, y = (t.data if isinstance(t, Tensor) else t for t in ctx.saved_tensors)
+        (kh, kw), (sh, sw), (ph, pw) = ctx.kernel_size, ctx.stride, ctx.padding
+        N, C, H, W = x.shape
+        padded = _pad(x, (ph, pw), -np.inf)
+        unclaimed = np.ones(y.shape, dtype=bool)  # windows whose maximum has not been found yet
+        hits = []
+        for k, index in _offsets((kh, kw), (sh, sw), *y.shape[2:]):
+            hit = padded[index] == y
+            hit &= unclaimed  # on a tie only the first maximum in reading order takes the gradient
+            unclaimed ^= hit
+            hits.append((k, index, hit))
+        if not isinstance(grad, np.ndarray):
+            # create_graph: the same routing as a recorded scatter (its gradient gathers from the same positions)
+            which = np.zeros(y.shape, dtype=np.intp)
+            for k, _, hit in hits:
+                which[hit] = k
+            return index_add(grad, _argmax_index(ctx, which), x.shape, grad.dtype), None, None, None
+        out = np.zeros(padded.shape, dtype=grad.dtype)
+        overlapping = sh < kh or sw < kw
+        for _, index, hit in hits:
+            if overlapping:
+                out[index] += grad * hit
+            else:  # each input pixel lies in at most one window: write, no need to add
+                np.multiply(grad, hit, out=out[index])
+        return out[:, :, ph:ph + H, pw:pw + W], None, None, None
 
 
 def _argmax_index(ctx, which: np.ndarray) -> tuple:
