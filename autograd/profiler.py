@@ -326,9 +326,10 @@ class profile(OpObserver):
         for data, maker in [(a.data, None) for a in args if isinstance(a, Variable)] + [(o.data, event) for o in outs]:
             if isinstance(data, np.ndarray):
                 root = _root(data)
-                made = self._producer.get(id(root))
-                if made is None or made[0]() is not root:
-                    self._producer[id(root)] = (weakref.ref(root), maker)
+                key = id(root)
+                if key not in self._producer:  # entries leave when their buffer is freed, so ids are never stale
+                    self._producer[key] = (weakref.ref(root, lambda ref, key=key: self._producer.pop(key, None)),
+                                           maker)
         if node is not None:
             event.saved_bytes = self._hold(node, args, event)
 
@@ -393,7 +394,7 @@ class profile(OpObserver):
         entry = self._live.get(key)
         if entry is None:
             made = self._producer.get(key)
-            if made is not None and made[0]() is root:
+            if made is not None:
                 owner = made[1]  # the op whose output it is; None for an input given to the first op
             if owner is not None:
                 owner.graph_bytes += root.nbytes
@@ -536,7 +537,7 @@ def _inside_backward() -> bool:
     """Whether the engine's backward loop is on this thread's stack (ops it runs itself under create_graph)."""
     from .engine import run_backward
     code = run_backward.__code__
-    frame = sys._getframe(2)
+    frame = sys._getframe(1)
     while frame is not None:
         if frame.f_code is code:
             return True
