@@ -247,7 +247,7 @@ class Event:
         self.op, self.phase, self.in_shapes, self.out_shapes = op, phase, in_shapes, out_shapes
         self.flops, self.out_bytes, self.saved_bytes, self.seconds, self.scope = flops, out_bytes, saved_bytes, \
             seconds, scope
-        self.graph_bytes = 0  # memory the graph holds because of this op's output, each buffer counted once
+        self.graph_bytes = 0  # buffers this op made (outputs, masks) that the graph held, each counted once
 
     def __repr__(self) -> str:
         return (f"Event({self.op} {self.phase}, in={self.in_shapes}, out={self.out_shapes}, flops={self.flops}, "
@@ -257,11 +257,14 @@ class Event:
 class profile(OpObserver):
     """Context manager recording every op run inside it, forward and backward.
 
-    For each op: name, input/output shapes, FLOPs (see `FLOPS`), bytes of the outputs, bytes it saved for backward
-    and wall time. Memory held by the graph counts each array buffer once: the data of every Tensor a recorded op
-    takes as input (Nodes keep their inputs), what ops saved, and masks kept on ctx; parameters (leaf Tensors that
-    require grad) are left out, they live as long as the model. Value graphs get FLOPs and time only.
-    Outside a profile nothing is observed and ordinary runs pay nothing.
+    For each op (`events`): name, phase, input/output shapes, FLOPs (see `FLOPS`; None for an op without a count),
+    bytes of the outputs, bytes kept for its backward (what it saved, masks set on ctx, array arguments) and wall
+    time. Memory held by the graph (`current_bytes`, `peak_bytes`) counts each array buffer once: the data of every
+    Tensor a recorded op takes as input (Nodes keep their inputs) and what ops keep for backward; parameters (leaf
+    Tensors that require grad) are left out, they live as long as the model. Value graphs get FLOPs and time only.
+    Under create_graph the backward is made of recorded ops, and those are what is counted.
+    Every op stays in `events`: profile a step or two, not a whole training run. Outside a profile nothing is
+    observed and ordinary runs pay nothing.
 
         with autograd.profile() as prof:
             loss = model(x).sum(); loss.backward()
@@ -273,7 +276,7 @@ class profile(OpObserver):
         self.current_bytes = 0
         self.peak_bytes = 0
         self.wall_seconds = 0.0
-        self._live: dict[int, list] = {}        # root buffer id -> [refcount, nbytes, event credited]
+        self._live: dict[int, list] = {}        # root buffer id -> [references from live Nodes, nbytes]
         self._params: dict[int, int] = {}       # root buffer id of each parameter seen -> nbytes
         self._producer: dict[int, tuple] = {}   # root buffer id of an op's output -> (weakref, event)
         self._held: dict[int, list] = {}        # id(node) -> [weakref, keys until freed, saved keys until backward]
