@@ -103,14 +103,20 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, 
         True when every gradient agrees. On failure the error names the output, the input and the worst element,
         then checks each op of the graph on its own and names the first whose backward disagrees.
     """
-    inputs = _check_inputs(inputs, "gradcheck")
+    return _gradcheck(fn, inputs, eps, atol, rtol, raise_exception, "gradcheck")
+
+
+def _gradcheck(fn: Callable, inputs: Sequence[Any], eps: float, atol: float, rtol: float, raise_exception: bool,
+               name: str) -> bool:
+    inputs = _check_inputs(inputs, name)
     problem = _compare(fn, inputs, eps, atol, rtol)
     if problem is None:
         return True
     if not raise_exception:
         return False
     culprit = _find_faulty_op(fn, inputs, eps, atol, rtol)
-    raise GradcheckError(f"gradcheck: {problem}." + (f" {culprit}" if culprit else ""))
+    what = "second derivatives disagree: " if name == "gradgradcheck" else ""
+    raise GradcheckError(f"{name}: {what}{problem}." + (f" {culprit}" if culprit else ""))
 
 
 def _find_faulty_op(fn: Callable, inputs: Sequence[Any], eps: float, atol: float, rtol: float,
@@ -141,13 +147,20 @@ def check_node(node: Node, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
 
 
 def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any], grad_outputs: Sequence[Any] | None = None,
-                  eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0) -> bool:
+                  eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
+                  raise_exception: bool = True) -> bool:
     """Check second derivatives: gradcheck of the vector-Jacobian product v . d fn/d inputs (with create_graph).
 
-    `grad_outputs` (random float64 by default, seeded) are checked as inputs too.
+    Args:
+        fn, inputs, eps, atol, rtol: as for gradcheck.
+        grad_outputs: the vectors v, one per output of fn (random float64 from `seed` by default); they are
+            checked as inputs too.
+        raise_exception: raise GradcheckError on failure (else return False).
+
+    Returns:
+        True when the derivatives of the first derivatives agree with central differences.
     """
     inputs = _check_inputs(inputs, "gradgradcheck")
-    wrt = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     outs = _outputs(fn, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(seed)
@@ -157,11 +170,11 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any], grad_outputs: S
 
     def first_derivatives(*args: Any) -> tuple:
         xs, vs = args[:n], args[n:]
-        ys = [o for o in _outputs(fn, xs) if o.requires_grad]
-        vs = [v for o, v in zip(_outputs(fn, xs), vs) if o.requires_grad]
+        pairs = [(o, v) for o, v in zip(_outputs(fn, xs), vs) if o.requires_grad]
+        ys, vs = [o for o, _ in pairs], [v for _, v in pairs]
         wrt_now = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
         grads = autograd_grad(ys, wrt_now, grad_outputs=vs, create_graph=True, allow_unused=True)
         return tuple(g if g is not None else Tensor(np.zeros(x.shape)) for g, x in zip(grads, wrt_now))
 
-    del wrt
-    return gradcheck(first_derivatives, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol)
+    return _gradcheck(first_derivatives, tuple(inputs) + tuple(grad_outputs), eps, atol, rtol, raise_exception,
+                      "gradgradcheck")
