@@ -31,7 +31,7 @@ def _run_helpers():
     return run.median_time, run.row, run.mlp_data, run.numpy_step
 
 
-# --- W5: a conv-net training step by hand in numpy -------------------------------------------------------------------
+# --- W5: a conv-net training step by hand in numpy ------------------------------------------------------------------
 def conv_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Valid 3x3 (any kernel) convolution, stride 1: im2col columns (N, C*kH*kW, OH*OW), one matmul per image."""
     N, C, H, Wd = x.shape
@@ -142,7 +142,7 @@ def w5() -> None:
     row("nn + F + optim (target <= 1.3x)", t, base)
 
 
-# --- W6: memory held while training the W3 MLP ------------------------------------------------------------------------
+# --- W6: memory held while training the W3 MLP ----------------------------------------------------------------------
 def traced_peak(step: Callable[[], object], steps: int = 20) -> int:
     """Bytes allocated at the peak of `steps` calls of `step`, above what was allocated when they began."""
     step()  # warm-up: lazily made state (caches, optimizer state) is not part of a step's working memory

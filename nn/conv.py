@@ -19,7 +19,8 @@ from autograd.ops.shape import index_add
 from . import init
 from .module import Module, Parameter
 
-# --- numpy kernels ---------------------------------------------------------------------------------------------------
+
+# --- numpy kernels --------------------------------------------------------------------------------------------------
 def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
@@ -75,9 +76,20 @@ def _conv_weight_grad(cols: np.ndarray, grad: np.ndarray, w_shape: tuple) -> np.
     return (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(w_shape)
 
 
-# --- convolution ops ---------------------------------------------------------------------------------------------------
+# --- convolution ops ------------------------------------------------------------------------------------------------
+def _run(fn: type, *args: Any) -> Any:
+    """Op `fn` on plain arrays (an ordinary backward: its numpy kernel) or recorded on Tensors (create_graph)."""
+    if any(isinstance(a, Tensor) for a in args):
+        return fn.apply(*[Tensor._constant(a) if isinstance(a, np.ndarray) else a for a in args])
+    return fn.kernel(*args)
+
+
 class Convolution(Function):
     """y = conv2d(x, W) + b;  dy/dx = conv_transpose2d(grad, W),  dy/dW = sum over windows of grad * x,  dy/db = 1"""
+
+    @staticmethod
+    def kernel(x, weight, bias, stride, padding):
+        return _conv(x, weight, stride, padding)[0]
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
@@ -94,24 +106,19 @@ class Convolution(Function):
         x, weight, cols = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
         stride, padding = ctx.stride, ctx.padding
-        dx = dw = db = None
-        if isinstance(grad, np.ndarray):
-            if needs_x:
-                dx = _conv_input_grad(grad, weight, x.shape, stride, padding)
-            if needs_w:
-                dw = _conv_weight_grad(cols, grad, weight.shape)
-        else:  # create_graph: the same maths as recorded ops
-            if needs_x:
-                dx = TransposedConvolution.apply(grad, weight, x.shape, stride, padding)
-            if needs_w:
-                dw = ConvolutionWeightGrad.apply(x, grad, weight.shape, stride, padding)
-        if needs_b:
-            db = grad.sum(axis=(0, 2, 3))
+        dx = _run(TransposedConvolution, grad, weight, x.shape, stride, padding) if needs_x else None
+        if needs_w and isinstance(grad, np.ndarray):
+            dw = _conv_weight_grad(cols, grad, weight.shape)
+        else:
+            dw = _run(ConvolutionWeightGrad, x, grad, weight.shape, stride, padding) if needs_w else None
+        db = grad.sum(axis=(0, 2, 3)) if needs_b else None
         return dx, dw, db, None, None
 
 
 class TransposedConvolution(Function):
     """z = conv_transpose2d(g, W) (the input gradient of conv2d);  dz/dg = conv2d(., W),  dz/dW = conv weight grad"""
+
+    kernel = staticmethod(_conv_input_grad)
 
     @staticmethod
     def forward(ctx, grad, weight, x_shape, stride, padding):
@@ -123,8 +130,10 @@ class TransposedConvolution(Function):
     def backward(ctx, upstream):
         grad, weight = ctx.saved_tensors
         needs_g, needs_w = ctx.needs_input_grad[:2]
-        d_grad = _call(Convolution, upstream, weight, None, ctx.stride, ctx.padding) if needs_g else None
-        d_weight = _weight_grad(upstream, grad, weight.shape, ctx.stride, ctx.padding) if needs_w else None
+        d_grad = _run(Convolution, upstream, weight, None, ctx.stride, ctx.padding) if needs_g else None
+        d_weight = None
+        if needs_w:
+            d_weight = _run(ConvolutionWeightGrad, upstream, grad, weight.shape, ctx.stride, ctx.padding)
         return d_grad, d_weight, None, None, None
 
 
@@ -132,44 +141,25 @@ class ConvolutionWeightGrad(Function):
     """z = dconv2d(x, W)/dW applied to g;  dz/dx = conv_transpose2d(g, .),  dz/dg = conv2d(x, .)"""
 
     @staticmethod
+    def kernel(x, grad, w_shape, stride, padding):
+        return _conv_weight_grad(_im2col(x, w_shape[2:], stride, padding), grad, w_shape)
+
+    @staticmethod
     def forward(ctx, x, grad, w_shape, stride, padding):
         ctx.kernel_size, ctx.stride, ctx.padding = w_shape[2:], stride, padding
         ctx.save_for_backward(x, grad)
-        return _conv_weight_grad(_im2col(x.data, w_shape[2:], stride, padding), grad.data, w_shape)
+        return ConvolutionWeightGrad.kernel(x.data, grad.data, w_shape, stride, padding)
 
     @staticmethod
     def backward(ctx, upstream):
         x, grad = ctx.saved_tensors
         needs_x, needs_g = ctx.needs_input_grad[:2]
-        dx = _call(TransposedConvolution, grad, upstream, x.shape, ctx.stride, ctx.padding) if needs_x else None
-        d_grad = _call(Convolution, x, upstream, None, ctx.stride, ctx.padding) if needs_g else None
+        dx = _run(TransposedConvolution, grad, upstream, x.shape, ctx.stride, ctx.padding) if needs_x else None
+        d_grad = _run(Convolution, x, upstream, None, ctx.stride, ctx.padding) if needs_g else None
         return dx, d_grad, None, None, None
 
 
-def _weight_grad(x: Any, grad: Any, w_shape: tuple, stride: tuple, padding: tuple) -> Any:
-    if isinstance(x, np.ndarray) and isinstance(grad, np.ndarray):
-        return _conv_weight_grad(_im2col(x, w_shape[2:], stride, padding), grad, w_shape)
-    return ConvolutionWeightGrad.apply(_as_tensor(x), _as_tensor(grad), w_shape, stride, padding)
-
-
-def _call(fn: type, *args: Any) -> Any:
-    """Run op `fn` on plain arrays (an ordinary backward) or record it on Tensors (create_graph)."""
-    if any(isinstance(a, Tensor) for a in args):
-        return fn.apply(*[_as_tensor(a) if isinstance(a, np.ndarray) else a for a in args])
-    if fn is Convolution:
-        return _conv(args[0], args[1], args[3], args[4])[0]
-    if fn is TransposedConvolution:
-        return _conv_input_grad(*args)
-    if fn is AvgPool:
-        return _avg_pool(*args)
-    return _avg_pool_transpose(*args)
-
-
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor._constant(np.asarray(x))
-
-
-# --- pooling ops -----------------------------------------------------------------------------------------------------
+# --- pooling ops ----------------------------------------------------------------------------------------------------
 def _offsets(kernel: tuple, stride: tuple, OH: int, OW: int):
     """(k, index) for each kernel offset: index picks, from the padded input, that offset of every window."""
     (kh, kw), (sh, sw) = kernel, stride
@@ -179,7 +169,7 @@ def _offsets(kernel: tuple, stride: tuple, OH: int, OW: int):
 
 
 def _pool_shape(shape: tuple, kernel: tuple, stride: tuple, padding: tuple) -> tuple[int, int]:
-    return (_out_size(shape[2], kernel[0], stride[0], padding[0]), _out_size(shape[3], kernel[1], stride[1], padding[1]))
+    return tuple(_out_size(shape[2 + i], kernel[i], stride[i], padding[i]) for i in (0, 1))
 
 
 class MaxPool(Function):
@@ -261,6 +251,8 @@ def _avg_pool_transpose(grad: np.ndarray, x_shape: tuple, kernel: tuple, stride:
 class AvgPool(Function):
     """y = mean of each window of x (padding counts as zeros);  dy/dx = 1/(kH*kW) for each window x is in"""
 
+    kernel = staticmethod(_avg_pool)
+
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
         ctx.kernel_size, ctx.stride, ctx.padding, ctx.shape = kernel_size, stride, padding, x.data.shape
@@ -268,11 +260,13 @@ class AvgPool(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _call(AvgPoolTranspose, grad, ctx.shape, ctx.kernel_size, ctx.stride, ctx.padding), None, None, None
+        return _run(AvgPoolTranspose, grad, ctx.shape, ctx.kernel_size, ctx.stride, ctx.padding), None, None, None
 
 
 class AvgPoolTranspose(Function):
     """z = each g spread evenly over its window (the input gradient of avg_pool2d);  dz/dg = avg_pool2d(.)"""
+
+    kernel = staticmethod(_avg_pool_transpose)
 
     @staticmethod
     def forward(ctx, grad, x_shape, kernel_size, stride, padding):
@@ -281,10 +275,10 @@ class AvgPoolTranspose(Function):
 
     @staticmethod
     def backward(ctx, upstream):
-        return _call(AvgPool, upstream, ctx.kernel_size, ctx.stride, ctx.padding), None, None, None, None
+        return _run(AvgPool, upstream, ctx.kernel_size, ctx.stride, ctx.padding), None, None, None, None
 
 
-# --- argument checks -------------------------------------------------------------------------------------------------
+# --- argument checks ------------------------------------------------------------------------------------------------
 def _pair(value: Any, what: str, name: str, minimum: int) -> tuple[int, int]:
     pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v >= minimum for v in pair):
@@ -308,7 +302,7 @@ def _check_window(shape: tuple, kernel: tuple, padding: tuple, name: str) -> Non
                          f"{shape}; use a smaller kernel or more padding")
 
 
-# --- functional forms ------------------------------------------------------------------------------------------------
+# --- functional forms -----------------------------------------------------------------------------------------------
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0) -> Tensor:
     """2-d convolution (cross-correlation, as in PyTorch) over NCHW images.
 
@@ -369,7 +363,7 @@ def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     return AvgPool.apply(*_pool_args(x, kernel_size, stride, padding, "avg_pool2d"))
 
 
-# --- layers ----------------------------------------------------------------------------------------------------------
+# --- layers ---------------------------------------------------------------------------------------------------------
 class Conv2d(Module):
     """2-d convolution layer; parameters named and initialised as PyTorch's (U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
     fan_in = in_channels * kH * kW), so state dicts move between the two.

@@ -39,7 +39,7 @@ def attention_reference(x, attn):
     return heads @ attn.c_proj.weight.data.T + attn.c_proj.bias.data
 
 
-# --- CausalSelfAttention -----------------------------------------------------------------------------------------------
+# --- CausalSelfAttention --------------------------------------------------------------------------------------------
 def test_attention_matches_loop_reference():
     nn.init.seed(0)
     attn = to_float64(nn.CausalSelfAttention(12, 3))
@@ -109,7 +109,7 @@ def test_attention_wrong_input_shape_names_layer_and_expected_shape(shape):
         nn.CausalSelfAttention(8, 2)(Tensor(np.zeros(shape)))
 
 
-# --- TransformerBlock --------------------------------------------------------------------------------------------------
+# --- TransformerBlock -----------------------------------------------------------------------------------------------
 def test_block_is_identity_when_both_residual_branches_output_zero():
     block = nn.TransformerBlock(8, 2)
     for linear in (block.attn.c_proj, block.mlp.c_proj):
@@ -131,7 +131,7 @@ def test_block_wrong_input_shape_names_block():
         nn.TransformerBlock(8, 2)(Tensor(np.zeros((3, 8))))
 
 
-# --- GPT -------------------------------------------------------------------------------------------------------------
+# --- GPT ------------------------------------------------------------------------------------------------------------
 def tiny_config(**changes):
     settings = dict(vocab_size=7, block_size=6, n_layer=2, n_head=2, n_embd=8)
     settings.update(changes)
@@ -181,7 +181,8 @@ def test_gpt_rejects_float_ids_and_1d_ids():
     model = nn.GPT(tiny_config())
     with pytest.raises(DTypeError, match=r"GPT: expected integer token ids, got dtype float64"):
         model(np.zeros((1, 3)))
-    with pytest.raises(ShapeError, match=r"GPT: expected token ids of shape \(B, T\) \(batch, time\), got shape \(3,\)"):
+    with pytest.raises(ShapeError, match=r"GPT: expected token ids of shape \(B, T\) \(batch, time\), got shape "
+                                         r"\(3,\)"):
         model(np.zeros(3, dtype=np.int64))
 
 

@@ -23,7 +23,7 @@ def out_size(n, k, s, p):
     return (n + 2 * p - k) // s + 1
 
 
-# --- composite twins: the same maths written with pad, slicing, matmul and reductions ---------------------------------
+# --- composite twins: the same maths written with pad, slicing, matmul and reductions -------------------------------
 def windows(x, kernel, stride, padding, fill=0.0):
     """Every kernel offset's slice of the padded input: a list of (N, C, OH, OW) Tensors."""
     (kh, kw), (sh, sw), (ph, pw) = pair(kernel), pair(stride), pair(padding)
@@ -78,7 +78,7 @@ def conv_cases(draw):
                 bias=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 16)))
 
 
-# --- conv2d ----------------------------------------------------------------------------------------------------------
+# --- conv2d ---------------------------------------------------------------------------------------------------------
 @given(conv_cases())
 def test_conv2d_matches_twin_values_and_gradients(case):
     rng = np.random.default_rng(case["seed"])
@@ -149,7 +149,7 @@ def test_conv2d_node_carries_kernel_stride_padding():
     assert (tuple(node.kernel_size), node.stride, node.padding) == ((3, 2), (2, 2), (1, 1))
 
 
-# --- pooling ---------------------------------------------------------------------------------------------------------
+# --- pooling --------------------------------------------------------------------------------------------------------
 @given(conv_cases())
 def test_pools_match_twins_values_and_gradients(case):
     rng = np.random.default_rng(case["seed"])
@@ -222,7 +222,7 @@ def test_pool_output_shape_follows_floor_formula():
     assert nn.AvgPool2d((3, 1))(x).shape == (2, 3, 3, 7)
 
 
-# --- layers ------------------------------------------------------------------------------------------------------------
+# --- layers ---------------------------------------------------------------------------------------------------------
 def test_conv2d_layer_parameters_named_shaped_and_bounded_like_pytorch():
     nn.init.seed(0)
     conv = nn.Conv2d(4, 6, (3, 2), stride=2, padding=1)
@@ -260,7 +260,7 @@ def test_conv2d_layer_gradcheck_inputs_and_parameters():
     assert gradcheck(lambda x, w, b: conv(x), (x, conv.weight, conv.bias))
 
 
-# --- errors ------------------------------------------------------------------------------------------------------------
+# --- errors ---------------------------------------------------------------------------------------------------------
 def test_conv2d_layer_wrong_channels_names_layer_and_expected_shape():
     with pytest.raises(ShapeError, match=r"Conv2d: expected input of shape \(N, 3, H, W\).*got shape \(2, 4, 8, 8\)"):
         nn.Conv2d(3, 4, 3)(Tensor(np.zeros((2, 4, 8, 8))))

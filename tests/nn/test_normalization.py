@@ -21,7 +21,7 @@ def to_float64(module):
     return module
 
 
-# --- batch_norm ------------------------------------------------------------------------------------------------------
+# --- batch_norm -----------------------------------------------------------------------------------------------------
 def test_batch_norm_training_normalises_each_channel_then_scales_and_shifts():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((8, 3, 4, 5)) * 3 + 2
@@ -89,7 +89,7 @@ def test_batch_norm_wrong_running_mean_shape():
         F.batch_norm(Tensor(np.zeros((2, 3))), Tensor(np.zeros(4)), Tensor(np.ones(3)))
 
 
-# --- BatchNorm layers --------------------------------------------------------------------------------------------------
+# --- BatchNorm layers -----------------------------------------------------------------------------------------------
 def test_batchnorm2d_names_and_initial_values_match_pytorch():
     bn = nn.BatchNorm2d(4)
     state = bn.state_dict()
@@ -156,7 +156,7 @@ def test_batchnorm1d_rejects_wrong_feature_count():
         nn.BatchNorm1d(3)(Tensor(np.zeros((2, 4))))
 
 
-# --- layer_norm ------------------------------------------------------------------------------------------------------
+# --- layer_norm -----------------------------------------------------------------------------------------------------
 def test_layer_norm_normalises_trailing_axes_of_each_sample():
     rng = np.random.default_rng(7)
     x = rng.standard_normal((2, 3, 4, 5)) * 5 - 1
