@@ -168,6 +168,11 @@ def _offsets(kernel: tuple, stride: tuple, OH: int, OW: int):
             yield i * kw + j, (slice(None), slice(None), slice(i, i + sh * OH, sh), slice(j, j + sw * OW, sw))
 
 
+def _lowest(dtype: np.dtype) -> Any:
+    """The padding value of max pooling: below every value of the dtype, so it never wins."""
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
 def _pool_shape(shape: tuple, kernel: tuple, stride: tuple, padding: tuple) -> tuple[int, int]:
     return tuple(_out_size(shape[2 + i], kernel[i], stride[i], padding[i]) for i in (0, 1))
 
@@ -179,7 +184,7 @@ class MaxPool(Function):
     def forward(ctx, x, kernel_size, stride, padding):
         ctx.kernel_size, ctx.stride, ctx.padding = kernel_size, stride, padding
         OH, OW = _pool_shape(x.data.shape, kernel_size, stride, padding)
-        padded = _pad(x.data, padding, -np.inf)
+        padded = _pad(x.data, padding, _lowest(x.data.dtype))
         parts = [padded[index] for _, index in _offsets(kernel_size, stride, OH, OW)]
         y = np.maximum(parts[0], parts[1]) if len(parts) > 1 else parts[0].copy()
         for part in parts[2:]:
@@ -194,7 +199,7 @@ class MaxPool(Function):
         x, y = (t.data if isinstance(t, Tensor) else t for t in ctx.saved_tensors)
         (kh, kw), (sh, sw), (ph, pw) = ctx.kernel_size, ctx.stride, ctx.padding
         N, C, H, W = x.shape
-        padded = _pad(x, (ph, pw), -np.inf)
+        padded = _pad(x, (ph, pw), _lowest(x.dtype))
         unclaimed = np.ones(y.shape, dtype=bool)  # windows whose maximum has not been found yet
         hits = []
         for k, index in _offsets((kh, kw), (sh, sw), *y.shape[2:]):

@@ -209,6 +209,13 @@ def test_max_pool_padding_never_wins():
     np.testing.assert_array_equal(y.data, -np.ones((1, 1, 3, 3)))
 
 
+def test_max_pool_of_integer_images_pads_with_the_lowest_integer():
+    x = Tensor(np.array([[[[-5, -7], [-9, -6]]]], dtype=np.int16))
+    y = F.max_pool2d(x, 2, stride=1, padding=1)
+    assert y.dtype == np.int16
+    np.testing.assert_array_equal(y.data[0, 0], [[-5, -5, -7], [-5, -5, -6], [-9, -6, -6]])
+
+
 def test_avg_pool_padding_counts_as_zeros():
     y = F.avg_pool2d(Tensor(np.ones((1, 1, 2, 2))), 2, stride=1, padding=1)
     np.testing.assert_array_equal(y.data[0, 0], [[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]])
@@ -294,6 +301,8 @@ def test_conv2d_bad_stride_and_padding_values():
 def test_pool_layers_name_themselves_in_shape_errors():
     with pytest.raises(ShapeError, match=r"MaxPool2d: expected input of shape \(N, C, H, W\), got shape \(4, 4\)"):
         nn.MaxPool2d(2)(Tensor(np.zeros((4, 4))))
+    with pytest.raises(ShapeError, match=r"AvgPool2d: expected input of shape \(N, C, H, W\), got shape \(1, 4, 4\)"):
+        nn.AvgPool2d(2)(Tensor(np.zeros((1, 4, 4))))
     with pytest.raises(ShapeError, match=r"AvgPool2d: kernel \(3, 3\) is larger"):
         nn.AvgPool2d(3)(Tensor(np.zeros((1, 1, 2, 2))))
 
