@@ -89,7 +89,10 @@ class Convolution(Function):
 
     @staticmethod
     def kernel(x, weight, bias, stride, padding):
-        return _conv(x, weight, stride, padding)[0]
+        y = _conv(x, weight, stride, padding)[0]
+        if bias is not None:
+            y += bias.reshape(-1, 1, 1)
+        return y
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
