@@ -6,6 +6,10 @@ threads would distort the figures); the table shows medians and the ratio to the
     python benchmarks/run.py            # every workload
     python benchmarks/run.py W3 W4      # some of them
     python benchmarks/run.py W2 --depth 1000000
+
+W1 scalar MLP step (Value) vs micrograd; W2 depth (a chain of N steps); W3 MLP step vs hand-written numpy; W4 per-op
+overhead vs plain numpy; W5 conv step vs hand-written im2col numpy; W6 memory of 20 MLP steps vs hand-written numpy;
+WP profiler overhead when off; WA anomaly-mode overhead when off.
 """
 from __future__ import annotations
 
@@ -230,13 +234,47 @@ def w4() -> None:
     row("Tensor forward + backward (target <= 8x)", t, base, extra=f"{t * 1e3:.2f} us per op")
 
 
+# --- WA: anomaly mode costs nothing when off -----------------------------------------------------------------------
+def wa() -> None:
+    print("WA  anomaly-mode overhead: the W4 chain, before and after using detect_anomaly()")
+    x = Tensor(np.linspace(-1, 1, 4), requires_grad=True)
+    before = median_time(lambda: chain_tensor(x), repeat=30, warmup=5)
+    row("never used", before)
+    with ag.detect_anomaly():
+        chain_tensor(x)
+    after = median_time(lambda: chain_tensor(x), repeat=30, warmup=5)
+    row("after leaving detect_anomaly() (target ~1.00x)", after, before)
+
+    def inside() -> None:
+        with ag.detect_anomaly():
+            chain_tensor(x)
+    row("inside detect_anomaly() (what checking costs)", median_time(inside, repeat=10, warmup=2), before)
+
+
+def _workloads(depth: int) -> dict:
+    def nn_workload(name: str):
+        def run() -> None:
+            import workloads_nn
+            getattr(workloads_nn, name)()
+        return run
+
+    def profile_workload() -> None:
+        import workloads_profile
+        workloads_profile.wp()
+
+    return {"W1": w1, "W2": lambda: w2(depth), "W3": w3, "W4": w4, "W5": nn_workload("w5"),
+            "W6": nn_workload("w6"), "WP": profile_workload, "WA": wa}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("workloads", nargs="*", default=["W1", "W2", "W3", "W4"])
+    parser.add_argument("workloads", nargs="*", default=["W1", "W3", "W4", "W5", "W6", "WP", "WA", "W2"])
     parser.add_argument("--depth", type=int, default=1_000_000, help="N for W2")
     args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    workloads = _workloads(args.depth)
     for name in args.workloads:
-        {"W1": w1, "W2": lambda: w2(args.depth), "W3": w3, "W4": w4}[name.upper()]()
+        workloads[name.upper()]()
         print()
 
 
