@@ -195,6 +195,29 @@ def test_max_pool_tie_sends_gradient_to_first_maximum_in_reading_order():
                                                   [0.0, 0.0, 0.0, 0.0]]]])
 
 
+def test_max_pool_tie_gradient_agrees_with_central_difference_along_the_tie():
+    # at a tie the max has no gradient, but moving all tied elements together is smooth: the gradient dotted with
+    # that direction must equal the central difference along it
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 3, 4, 4))
+    x[:, :, 0, 0] = x[:, :, 1, 1] = x[:, :, 0:2, 0:2].max(axis=(2, 3)) + 1  # a two-way tie in each top-left window
+    x[0, 1, 2:, 2:] = 5.0  # a four-way tie
+    seed_grad = rng.standard_normal((2, 3, 2, 2))
+    xt = Tensor(x, requires_grad=True)
+    F.max_pool2d(xt, 2).backward(seed_grad)
+    direction = np.zeros_like(x)
+    direction[:, :, 0, 0] = direction[:, :, 1, 1] = 1
+    direction[0, 1, 2:, 2:] = 1
+    eps = 1e-6
+
+    def objective(values):
+        return float((F.max_pool2d(Tensor(values), 2).data * seed_grad).sum())
+
+    numeric = (objective(x + eps * direction) - objective(x - eps * direction)) / (2 * eps)
+    assert abs(float((xt.grad.data * direction).sum()) - numeric) < 1e-6
+    assert np.count_nonzero(xt.grad.data[:, :, 0:2, 0:2]) == 6  # one element per tied window
+
+
 def test_max_pool_overlapping_windows_accumulate_on_shared_maximum():
     x = Tensor(np.array([[[[0.0, 9.0, 1.0]]]]), requires_grad=True)
     y = F.max_pool2d(x, (1, 2), stride=1)  # windows [0, 9] and [9, 1] share their maximum
