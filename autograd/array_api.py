@@ -5,6 +5,7 @@ matching Tensor op, which is what lets every backward be written once, in numpy,
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any, Sequence
 
 import numpy as np
@@ -187,11 +188,14 @@ _UFUNCS = {
 }
 
 _FUNCTIONS = {
-    np.sum: lambda a, axis=None, dtype=None, out=None, keepdims=False: _t(a).sum(axis=axis, keepdims=keepdims),
-    np.mean: lambda a, axis=None, dtype=None, out=None, keepdims=False: _t(a).mean(axis=axis, keepdims=keepdims),
+    np.sum: lambda a, axis=None, dtype=None, out=None, keepdims=False: _cast(_t(a).sum(axis=axis, keepdims=keepdims),
+                                                                          dtype),
+    np.mean: lambda a, axis=None, dtype=None, out=None, keepdims=False: _cast(_t(a).mean(axis=axis, keepdims=keepdims),
+                                                                           dtype),
     np.max: lambda a, axis=None, out=None, keepdims=False: _t(a).max(axis=axis, keepdims=keepdims),
     np.min: lambda a, axis=None, out=None, keepdims=False: _t(a).min(axis=axis, keepdims=keepdims),
-    np.reshape: lambda a, shape, **kw: _t(a).reshape(shape),
+    np.reshape: lambda a, shape, order="C", **kw: _t(a).reshape(shape) if order == "C"
+    else _unsupported("reshape", f"order={order!r}", "only order='C' is supported"),
     np.transpose: lambda a, axes=None: _t(a).transpose(*(() if axes is None else (axes,))),
     np.swapaxes: lambda a, axis1, axis2: _t(a).swapaxes(axis1, axis2),
     np.broadcast_to: lambda a, shape, subok=False: _t(a).broadcast_to(shape),
@@ -200,7 +204,8 @@ _FUNCTIONS = {
     np.concatenate: lambda seq, axis=0, **kw: concatenate(seq, axis),
     np.stack: lambda seq, axis=0, **kw: stack(seq, axis),
     np.split: lambda a, indices_or_sections, axis=0: split(_t(a), indices_or_sections, axis),
-    np.pad: lambda a, pad_width, mode="constant", constant_values=0: pad(_t(a), pad_width, constant_values),
+    np.pad: lambda a, pad_width, mode="constant", constant_values=0: pad(_t(a), pad_width, constant_values)
+    if mode == "constant" else _unsupported("pad", f"mode={mode!r}", "only mode='constant' is supported"),
     np.where: lambda cond, a, b: where(cond, a, b),
     np.clip: lambda a, a_min=None, a_max=None, **kw: _t(a).clip(kw.get("min", a_min), kw.get("max", a_max)),
     np.zeros_like: lambda a, dtype=None, **kw: zeros_like(a, dtype),
@@ -210,6 +215,15 @@ _FUNCTIONS = {
 
 def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _cast(t: Tensor, dtype: Any) -> Tensor:
+    return t if dtype is None else t.astype(dtype)
+
+
+def _unsupported(name: str, what: str, why: str) -> Any:
+    raise TypeError(f"np.{name} on a Tensor: {what} is not supported ({why}); use Tensor ops, or call it on "
+                    ".detach() or .numpy() for a plain array")
 
 
 def _needs_graph(items: Any) -> bool:
@@ -236,8 +250,11 @@ def _to_data(items: Any) -> Any:
 
 def _array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
     fn = _UFUNCS.get(ufunc)
-    if fn is not None and method == "__call__" and not kwargs:
-        return fn(*inputs)
+    if fn is not None and method == "__call__":
+        if not kwargs:
+            return fn(*inputs)
+        if _state.enabled and _needs_graph(inputs):
+            _unsupported(ufunc.__name__, ", ".join(f"{k}=" for k in kwargs), "no gradient could flow through it")
     name = ufunc.__name__ + ("" if method == "__call__" else "." + method)
     result = _without_gradient(name, getattr(ufunc, method), inputs, kwargs)
     return Tensor._constant(result) if isinstance(result, np.ndarray) else result
@@ -246,7 +263,17 @@ def _array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: 
 def _array_function(self: Tensor, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
     fn = _FUNCTIONS.get(func)
     if fn is not None:
-        return fn(*args, **kwargs)
+        if kwargs.get("out") is None:
+            try:
+                return fn(*args, **kwargs)
+            except TypeError:
+                if all(k in inspect.signature(fn).parameters for k in kwargs):
+                    raise
+        # numpy arguments the Tensor op lacks (out=, where=, ...) are fine on plain data, not where a gradient flows
+        if _state.enabled and (_needs_graph(args) or _needs_graph(kwargs)):
+            known = inspect.signature(fn).parameters
+            offending = [k for k in kwargs if k not in known or (k == "out" and kwargs[k] is not None)]
+            _unsupported(func.__name__, ", ".join(f"{k}=" for k in offending), "no gradient could flow through it")
     return _without_gradient(func.__name__, func, args, kwargs)
 
 
