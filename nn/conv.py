@@ -203,12 +203,14 @@ class MaxPool(Function):
         (kh, kw), (sh, sw), (ph, pw) = ctx.kernel_size, ctx.stride, ctx.padding
         N, C, H, W = x.shape
         padded = _pad(x, (ph, pw), _lowest(x.dtype))
-        unclaimed = np.ones(y.shape, dtype=bool)  # windows whose maximum has not been found yet
-        hits = []
+        hits, unclaimed = [], None  # unclaimed: the windows whose maximum has not been found yet
         for k, index in _offsets((kh, kw), (sh, sw), *y.shape[2:]):
             hit = padded[index] == y
-            hit &= unclaimed  # on a tie only the first maximum in reading order takes the gradient
-            unclaimed ^= hit
+            if unclaimed is None:
+                unclaimed = ~hit
+            else:
+                hit &= unclaimed  # on a tie only the first maximum in reading order takes the gradient
+                unclaimed ^= hit
             hits.append((k, index, hit))
         if not isinstance(grad, np.ndarray):
             # create_graph: the same routing as a recorded scatter (its gradient gathers from the same positions)
