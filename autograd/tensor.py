@@ -403,10 +403,14 @@ class Tensor(Variable):
 
     def argmax(self, axis: int | None = None) -> Tensor:
         """Indices of the maxima (an integer Tensor; no gradient)."""
+        if axis is not None:
+            rd.normalize_axis(axis, self.ndim, "argmax")
         return Tensor._constant(np.argmax(self.data, axis=axis))
 
     def argmin(self, axis: int | None = None) -> Tensor:
         """Indices of the minima (an integer Tensor; no gradient)."""
+        if axis is not None:
+            rd.normalize_axis(axis, self.ndim, "argmin")
         return Tensor._constant(np.argmin(self.data, axis=axis))
 
     # --- shape ---------------------------------------------------------------------------------------------------
