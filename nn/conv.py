@@ -382,13 +382,14 @@ class Conv2d(Module):
         in_channels, out_channels: channels of the input and of the output.
         kernel_size, stride, padding: an int or an (h, w) pair.
         bias: learn an additive bias per output channel.
+        dtype: the parameters' dtype (the default dtype, float32, unless given).
     Shape:
         input (N, in_channels, H, W) -> output (N, out_channels, OH, OW),
         OH = (H + 2 padding - kH) // stride + 1 (likewise OW).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 bias: bool = True) -> None:
+                 bias: bool = True, dtype: Any = None) -> None:
         super().__init__()
         if in_channels < 1 or out_channels < 1:
             raise ValueError(f"Conv2d: in_channels and out_channels must be >= 1, got {in_channels} and "
@@ -397,7 +398,7 @@ class Conv2d(Module):
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = _pair(stride, "stride", "Conv2d", 1)
         self.padding = _pair(padding, "padding", "Conv2d", 0)
-        dtype = get_default_dtype()
+        dtype = np.dtype(dtype or get_default_dtype())
         self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size, dtype=dtype))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # PyTorch's choice: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
         self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None

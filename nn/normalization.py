@@ -129,13 +129,13 @@ class _BatchNorm(Module):
     _shapes = ""  # the accepted input shapes, for error messages
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True) -> None:
+                 track_running_stats: bool = True, dtype: Any = None) -> None:
         super().__init__()
         if num_features < 1:
             raise ValueError(f"{type(self).__name__}: num_features must be >= 1, got {num_features}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = get_default_dtype()
+        dtype = np.dtype(dtype or get_default_dtype())
         self.weight = Parameter(np.ones(num_features, dtype)) if affine else None
         self.bias = Parameter(np.zeros(num_features, dtype)) if affine else None
         if track_running_stats:
@@ -173,7 +173,8 @@ class BatchNorm1d(_BatchNorm):
 
     Args:
         num_features: C.
-        eps, momentum (None: a cumulative average), affine (learn weight and bias), track_running_stats.
+        eps, momentum (None: a cumulative average), affine (learn weight and bias), track_running_stats,
+        dtype (of the parameters and running statistics; the default dtype unless given).
     Shape:
         (N, C) or (N, C, L) -> the same shape.
     """
@@ -190,7 +191,8 @@ class BatchNorm2d(_BatchNorm):
 
     Args:
         num_features: C.
-        eps, momentum (None: a cumulative average), affine (learn weight and bias), track_running_stats.
+        eps, momentum (None: a cumulative average), affine (learn weight and bias), track_running_stats,
+        dtype (of the parameters and running statistics; the default dtype unless given).
     Shape:
         (N, C, H, W) -> the same shape.
     """
@@ -209,16 +211,17 @@ class LayerNorm(Module):
         normalized_shape: an int (the last axis) or a tuple of trailing sizes.
         eps: added to the variance.
         elementwise_affine: learn `weight` (ones) and `bias` (zeros) of shape normalized_shape.
+        dtype: the parameters' dtype (the default dtype unless given).
     Shape:
         (*, *normalized_shape) -> the same shape.
     """
 
-    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
-                 elementwise_affine: bool = True) -> None:
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 dtype: Any = None) -> None:
         super().__init__()
         self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dtype = get_default_dtype()
+        dtype = np.dtype(dtype or get_default_dtype())
         self.weight = Parameter(np.ones(self.normalized_shape, dtype)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(self.normalized_shape, dtype)) if elementwise_affine else None
 

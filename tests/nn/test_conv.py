@@ -283,9 +283,8 @@ def test_conv2d_layer_forward_equals_functional_with_its_parameters():
 
 def test_conv2d_layer_gradcheck_inputs_and_parameters():
     rng = np.random.default_rng(8)
-    conv = nn.Conv2d(2, 2, 2, stride=1, padding=1)
-    for p in conv.parameters():
-        p.data = p.data.astype(np.float64)
+    conv = nn.Conv2d(2, 2, 2, stride=1, padding=1, dtype=np.float64)
+    assert conv.weight.dtype == np.float64 and conv.bias.dtype == np.float64
     x = leaf(rng, 1, 2, 3, 3)
     assert gradcheck(lambda x, w, b: conv(x), (x, conv.weight, conv.bias))
 

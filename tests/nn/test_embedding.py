@@ -42,6 +42,7 @@ def test_embedding_layer_weight_shape_name_and_standard_normal_init():
     emb = nn.Embedding(1000, 50)
     assert list(emb.state_dict()) == ["weight"]
     assert emb.weight.shape == (1000, 50) and emb.weight.dtype == np.float32
+    assert nn.Embedding(3, 2, dtype=np.float64).weight.dtype == np.float64
     assert abs(emb.weight.data.mean()) < 0.02  # 50,000 N(0, 1) draws: standard error 0.0045
     assert abs(emb.weight.data.std() - 1.0) < 0.02
 

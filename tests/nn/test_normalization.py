@@ -131,7 +131,8 @@ def test_batchnorm1d_momentum_none_is_a_cumulative_average():
                                           (nn.BatchNorm2d, (3, 3, 2, 2))])
 def test_batchnorm_layers_gradcheck_inputs_and_parameters(layer, shape):
     rng = np.random.default_rng(6)
-    bn = to_float64(layer(3))
+    bn = layer(3, dtype=np.float64)
+    assert bn.running_var.dtype == np.float64
     bn.weight.data = rng.standard_normal(3)
     x = leaf(rng, *shape)
     assert gradcheck(lambda x, w, b: bn(x), (x, bn.weight, bn.bias))
@@ -188,6 +189,7 @@ def test_layernorm_layer_parameters_and_gradcheck():
     np.testing.assert_array_equal(ln.weight.data, np.ones(5))
     np.testing.assert_array_equal(ln.bias.data, np.zeros(5))
     assert list(ln.state_dict()) == ["weight", "bias"]
+    assert nn.LayerNorm(5, dtype=np.float64).weight.dtype == np.float64
     to_float64(ln)
     ln.weight.data = rng.standard_normal(5)
     x = leaf(rng, 2, 3, 5)
