@@ -202,12 +202,18 @@ class Value(Variable):
         else:
             self._node.retained_grad = value
 
-    def backward(self, retain_graph: bool = False, create_graph: bool = False) -> None:
-        """Fill `.grad` of every Value this one was computed from with d(this)/d(that)."""
+    def backward(self, grad: float | None = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Fill `.grad` of every Value this one was computed from with d(this)/d(that).
+
+        Args:
+            grad: d(final objective)/d(this Value), 1.0 unless given (the same signature as Tensor.backward).
+            retain_graph: keep the saved data so backward can run through this graph again.
+            create_graph: record the backward pass itself, so the gradients can be differentiated again.
+        """
         if not self._requires_grad:
             raise BackwardError("backward: this Value does not require grad (it was computed under no_grad() or "
                                 "only from constants)")
-        engine.run_backward([self], [self._seed(None, create_graph, "backward")], retain_graph or create_graph,
+        engine.run_backward([self], [self._seed(grad, create_graph, "backward")], retain_graph or create_graph,
                             create_graph)
 
     # --- operators ---------------------------------------------------------------------------------------------
