@@ -281,3 +281,10 @@ def test_mixing_value_and_tensor_is_a_type_error():
         Tensor([1.0]) * Value(1.0)
     with pytest.raises(TypeError, match="cannot combine a Value with str"):
         Value(1.0) * "x"
+
+
+def test_backward_takes_an_upstream_grad_like_tensor_backward():
+    x = Value(3.0)
+    y = x * x
+    y.backward(2.0)  # d(2y)/dx = 4x
+    assert x.grad == 12.0 and y.grad == 2.0
