@@ -34,6 +34,10 @@ class Pow(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         n = ctx.inputs[1]
+        if n == 0:
+            return grad * 0.0, None  # x**0 is 1 everywhere, even at 0 where x**-1 is undefined
+        if n < 1 and float(x) == 0.0:
+            return grad * (n * math.inf), None  # the slope of x**n at 0 for 0 < n < 1 is infinite (as numpy says)
         return grad * n * x ** (n - 1), None
 
 
