@@ -288,3 +288,24 @@ def test_backward_takes_an_upstream_grad_like_tensor_backward():
     y = x * x
     y.backward(2.0)  # d(2y)/dx = 4x
     assert x.grad == 12.0 and y.grad == 2.0
+
+
+def test_power_zero_has_zero_gradient_even_at_zero():
+    x = Value(0.0)
+    y = x ** 0
+    y.backward()
+    assert y.data == 1.0 and x.grad == 0.0
+
+
+def test_third_derivative_of_cube_at_zero():
+    x = Value(0.0)
+    (g,) = ag.grad(x ** 3, x, create_graph=True)
+    (g2,) = ag.grad(g, x, create_graph=True)
+    (g3,) = ag.grad(g2, x)  # goes through d/dx x**0, which must not divide by zero
+    assert (g.data, g2.data, g3.data) == (0.0, 0.0, 6.0)
+
+
+def test_fractional_power_slope_at_zero_is_infinite_like_numpy():
+    x = Value(0.0)
+    (x ** 0.5).backward()
+    assert x.grad == math.inf
