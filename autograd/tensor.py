@@ -245,10 +245,13 @@ class Tensor(Variable):
         return Tensor._constant(self.data)
 
     def astype(self, dtype: Any) -> Tensor:
-        """This Tensor cast to `dtype` (differentiable between float dtypes)."""
-        if np.dtype(dtype) == self.data.dtype:
+        """This Tensor cast to `dtype` (differentiable between float dtypes; an integer or bool result is a constant)."""
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
             return self
-        return ew.Cast.apply(self, np.dtype(dtype))
+        if dtype.kind != "f":  # rounding to integers (or bools) has no useful gradient: cut the graph
+            return Tensor._constant(self.data.astype(dtype))
+        return ew.Cast.apply(self, dtype)
 
     def retain_grad(self) -> None:
         """Keep `.grad` on this non-leaf Tensor after backward (leaves always keep theirs)."""
