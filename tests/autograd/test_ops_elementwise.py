@@ -229,3 +229,11 @@ def test_comparisons_give_bool_tensors_without_gradient():
         assert out.dtype == np.bool_, key
         assert not out.requires_grad and out.grad_fn is None, key
         np.testing.assert_array_equal(out.data, np.array(expected[key], dtype=bool), err_msg=key)
+
+
+def test_astype_to_integer_or_bool_is_a_constant():
+    x = Tensor(np.array([1.7, -2.2]), requires_grad=True)
+    for dtype in (np.int64, np.bool_):
+        y = x.astype(dtype)
+        assert y.dtype == dtype and not y.requires_grad and y.grad_fn is None
+    np.testing.assert_array_equal(x.astype(np.int64).data, [1, -2])
