@@ -7,6 +7,7 @@ negation and division come from algebra: a - b = a + (-b), -a = a * -1, a / b = 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from . import engine
@@ -233,8 +234,10 @@ class Value(Variable):
                 raise ValueError(f"pow: a Value exponent needs a positive base (a**b = exp(b log a)), got base "
                                  f"{self.data}; use a plain number as the exponent for a base <= 0")
             return (other * self.log()).exp()  # a**b = exp(b log a)
-        if not isinstance(other, (int, float)):
+        if not isinstance(other, numbers.Real):
             raise TypeError(f"pow: the exponent must be a number or a Value, got {type(other).__name__}")
+        if type(other) is not int and type(other) is not float:  # numpy numbers: keep integer exponents integers
+            other = int(other) if isinstance(other, numbers.Integral) else float(other)
         return Pow.apply(self, other)
 
     def __rpow__(self, other: Any) -> Value:
@@ -312,7 +315,7 @@ def _value(x: Any) -> Value:
         return constant
     if isinstance(x, Variable):
         raise TypeError(f"cannot combine a Value with a {type(x).__name__}; use Values throughout")
-    if not isinstance(x, (int, float)):
+    if not isinstance(x, numbers.Real):  # Python and numpy numbers (np.float32 is not a float subclass)
         raise TypeError(f"cannot combine a Value with {type(x).__name__}; use numbers or Values")
     return Value(x, requires_grad=False)
 
