@@ -309,3 +309,18 @@ def test_fractional_power_slope_at_zero_is_infinite_like_numpy():
     x = Value(0.0)
     (x ** 0.5).backward()
     assert x.grad == math.inf
+
+
+def test_numpy_scalars_combine_with_values_on_either_side():
+    import numpy as np
+
+    v = Value(3.0)
+    results = [v * np.float32(2), np.float32(2) * v, np.float64(2) * v, v + np.int64(2), np.float64(5) - v,
+               np.float64(6) / v, v ** np.int64(2), v ** np.float32(2.0), np.float64(2) ** v]
+    assert all(isinstance(r, Value) and type(r.data) is float for r in results)
+    assert [r.data for r in results] == pytest.approx([6, 6, 6, 5, 2, 2, 9, 9, 8])
+    w = Value(-2.0)
+    assert (w ** np.int64(3)).data == -8.0  # an integer exponent stays an integer: negative bases work
+    y = np.float32(0.5) * v * v
+    y.backward()
+    assert v.grad == pytest.approx(3.0)
