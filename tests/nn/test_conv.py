@@ -134,6 +134,17 @@ def test_conv2d_stride_skips_pixels_no_window_reaches():
     np.testing.assert_array_equal(x.grad.data[0, 0], expected)
 
 
+def test_conv2d_of_a_non_contiguous_view_equals_conv2d_of_a_copy():
+    rng = np.random.default_rng(10)
+    x = Tensor(rng.standard_normal((2, 3, 7, 6)), requires_grad=True)
+    w = Tensor(rng.standard_normal((2, 3, 3, 3)))
+    view = x.transpose(0, 1, 3, 2)  # (2, 3, 6, 7), strided
+    assert not view.data.flags.c_contiguous
+    copy = Tensor(np.ascontiguousarray(view.data))
+    np.testing.assert_allclose(F.conv2d(view, w, stride=2).data, F.conv2d(copy, w, stride=2).data, rtol=1e-12)
+    np.testing.assert_allclose(F.max_pool2d(view, 2).data, F.max_pool2d(copy, 2).data, rtol=1e-12)
+
+
 def test_conv2d_keeps_float32():
     rng = np.random.default_rng(3)
     x = Tensor(rng.standard_normal((2, 3, 6, 6)).astype(np.float32), requires_grad=True)
