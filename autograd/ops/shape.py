@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..function import Function, Variable
 
 
 class Reshape(Function):
@@ -72,9 +72,9 @@ class IndexAdd(Function):
 
 def index_add(grad, index, shape, dtype):
     """zeros(shape) with `grad` added at `index`: an array for an ordinary backward, a recorded op under create_graph."""
-    if isinstance(grad, np.ndarray):
-        return _scatter(grad, index, shape, dtype)
-    return IndexAdd.apply(grad, index, shape, dtype)
+    if isinstance(grad, Variable):
+        return IndexAdd.apply(grad, index, shape, dtype)
+    return _scatter(np.asarray(grad), index, shape, dtype)  # numpy may hand a 0-d result back as a scalar
 
 
 def _scatter(values, index, shape, dtype):

@@ -36,6 +36,7 @@ def _unary(name, x, k):
         "expand_dims": lambda: x.expand_dims(k % (x.ndim + 1)),
         "getitem_int_array": lambda: x[np.array([k % x.shape[0], 0, k % x.shape[0]])] if x.ndim else None,
         "getitem_slice": lambda: x[..., ::2] if x.ndim else None,
+        "getitem_int": lambda: x[k % x.shape[0]] * x[0] if x.ndim else None,
         "getitem_mask": lambda: x[x.data > 0] if x.ndim else None,
         "pad": lambda: x.pad(1) if x.ndim else None,
         "split": lambda: x.split(x.shape[-1], axis=-1)[k % x.shape[-1]] if x.ndim else None,
@@ -45,7 +46,7 @@ def _unary(name, x, k):
 
 UNARY = ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg", "pow", "clip", "sum", "mean",
          "max", "min", "logsumexp", "var", "transpose", "flatten", "reshape", "expand_dims", "getitem_int_array",
-         "getitem_slice", "getitem_mask", "pad", "split", "broadcast_to"]
+         "getitem_slice", "getitem_int", "getitem_mask", "pad", "split", "broadcast_to"]
 BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "where", "matmul", "concatenate", "stack", "pow_tensor"]
 
 
