@@ -16,7 +16,7 @@ from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .embedding import Embedding
 from .linear import MLP, Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, L1Loss, MSELoss, NLLLoss
-from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential, StateDictError
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from .serialization import load, save
+from .serialization import CheckpointError, load, save
 from .summary import summary

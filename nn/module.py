@@ -67,10 +67,10 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before setting attributes")
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._unregister(name)
+            self._unregister(name, keep=params)
             params[name] = value
         elif isinstance(value, Module):
-            self._unregister(name)
+            self._unregister(name, keep=modules)
             modules[name] = value
         elif name in params:
             if value is not None:  # replacing a parameter by a plain value would silently stop it being learned
@@ -89,9 +89,11 @@ class Module:
             buffers[name] = value
         object.__setattr__(self, name, value)
 
-    def _unregister(self, name: str) -> None:
+    def _unregister(self, name: str, keep: dict | None = None) -> None:
+        """Remove `name` from the stores, except from `keep` (a replaced entry keeps its place in the order)."""
         for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
+            if store is not keep:
+                store.pop(name, None)
         self._non_persistent.discard(name)
         _structure_version[0] += 1
 
