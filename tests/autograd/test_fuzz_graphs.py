@@ -16,6 +16,10 @@ def _positive(x):
     return x * x + 0.5  # keeps log, sqrt and division away from their poles
 
 
+def _square(x):
+    return x * x  # one value used twice: its gradients meet in the engine's buffer
+
+
 def _axis(x, k):
     return None if x.ndim == 0 else (k % x.ndim)
 
@@ -36,7 +40,7 @@ def _unary(name, x, k):
         "expand_dims": lambda: x.expand_dims(k % (x.ndim + 1)),
         "getitem_int_array": lambda: x[np.array([k % x.shape[0], 0, k % x.shape[0]])] if x.ndim else None,
         "getitem_slice": lambda: x[..., ::2] if x.ndim else None,
-        "getitem_int": lambda: x[k % x.shape[0]] * x[0] if x.ndim else None,
+        "getitem_int": lambda: _square(x[k % x.shape[0]]) if x.ndim else None,
         "getitem_mask": lambda: x[x.data > 0] if x.ndim else None,
         "pad": lambda: x.pad(1) if x.ndim else None,
         "split": lambda: x.split(x.shape[-1], axis=-1)[k % x.shape[-1]] if x.ndim else None,
