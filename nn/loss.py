@@ -188,6 +188,9 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     one_sample = input.ndim == 1
     shape = _class_input(input, op)
     input, t = _one_sample(input, target)
+    if t.dtype.kind == "f" and t.shape == shape[:1] + shape[2:] and t.shape != input.shape:
+        raise DTypeError(f"{op}: expected integer class indices as target, got dtype {t.dtype}; convert with "
+                         ".astype(np.int64) (or pass class probabilities of the input's shape)")
     if t.dtype.kind == "f":
         if t.shape != input.shape:
             raise ShapeError(f"{op}: class-probability targets need the input's shape {input.shape}, got {t.shape}; "
