@@ -573,6 +573,13 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"cannot combine a Tensor with {type(x).__name__} (dtype {array.dtype}); "
                         "use numbers, arrays or Tensors")
+    if isinstance(x, (list, tuple)) and array.dtype.kind in "iuf":
+        # Python lists follow the rule for Python numbers (numpy would make them int64/float64 and upcast float32)
+        kind = like.data.dtype.kind
+        if kind == "f" or (kind in "iu" and array.dtype.kind in "iu"):
+            array = array.astype(like.data.dtype)
+        elif array.dtype.kind == "f":
+            array = array.astype(_default_dtype)
     return Tensor._constant(array)
 
 
