@@ -121,6 +121,15 @@ def test_python_number_takes_the_tensor_dtype():
             assert out.dtype == dtype
 
 
+def test_python_list_takes_the_tensor_dtype_like_a_number():
+    for dtype in (np.float32, np.float64):
+        x = Tensor(np.ones(2, dtype), requires_grad=True)
+        for out in (x + [0.5, 1.0], [1, 2] * x, x * (1, 2), x @ [1.0, 2.0], ag.maximum(x, [0.0, 2.0]),
+                    ag.where([True, False], x, [0.0, 1.0])):
+            assert out.dtype == dtype
+    np.testing.assert_array_equal((Tensor(np.ones(2, np.float32)) + [0.5, 1.0]).data, [1.5, 2.0])
+
+
 # --- one hand-derived gradient per op ---------------------------------------------------------------------------------
 
 HAND_UNARY = [
