@@ -378,7 +378,15 @@ class Tensor(Variable):
 
     def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
         """Limit values to [lo, hi] (either may be None); the gradient passes only where x was inside."""
-        return ew.Clip.apply(self, lo, hi)
+        bounds = []
+        for name, bound in (("lo", lo), ("hi", hi)):
+            if isinstance(bound, Variable):
+                if bound.requires_grad:
+                    raise TypeError(f"clip: the bound {name} requires grad, but clip sends no gradient to its bounds; "
+                                    "use maximum(x, lo) and minimum(x, hi) for bounds that need one")
+                bound = bound.data
+            bounds.append(bound)
+        return ew.Clip.apply(self, *bounds)
 
     def maximum(self, other: Any) -> Tensor: return ew.Maximum.apply(self, _operand(other, self))
     def minimum(self, other: Any) -> Tensor: return ew.Minimum.apply(self, _operand(other, self))
