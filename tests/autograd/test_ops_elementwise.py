@@ -246,3 +246,13 @@ def test_astype_to_integer_or_bool_is_a_constant():
         y = x.astype(dtype)
         assert y.dtype == dtype and not y.requires_grad and y.grad_fn is None
     np.testing.assert_array_equal(x.astype(np.int64).data, [1, -2])
+
+
+def test_clip_with_tensor_bounds():
+    x = Tensor(np.array([-1.0, 0.5, 2.0]), requires_grad=True)
+    out = x.clip(Tensor(np.array(0.0)), np.array([1.0, 1.0, 1.5]))
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [0.0, 0.5, 1.5])
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0])
+    with pytest.raises(TypeError, match=r"clip: the bound lo requires grad, but clip sends no gradient to its bounds"):
+        x.clip(Tensor(np.array(0.0), requires_grad=True), 1.0)
