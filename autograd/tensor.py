@@ -507,12 +507,17 @@ class Tensor(Variable):
     def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
         """Split into equal sections (an int) or at the given indices along `axis`, like np.split."""
         rd.normalize_axis(axis, self.ndim, "split")
+        if isinstance(indices_or_sections, Tensor):  # the split points carry no gradient
+            indices_or_sections = indices_or_sections.data
         try:
             np.split(np.empty(self.shape, dtype=bool), indices_or_sections, axis=axis)
-        except (ValueError, IndexError) as err:
+        except (ValueError, IndexError, TypeError) as err:
             raise ShapeError(f"split: cannot split a Tensor of shape {self.shape} by {indices_or_sections!r} along "
                              f"axis {axis}: {err}") from None
-        sections = indices_or_sections if isinstance(indices_or_sections, int) else tuple(indices_or_sections)
+        if np.ndim(indices_or_sections) == 0:  # a number of equal sections (np.int64 too)
+            sections: Any = int(indices_or_sections)
+        else:
+            sections = tuple(int(i) for i in indices_or_sections)
         return list(sh.Split.apply(self, sections, axis))
 
     def pad(self, pad_width: Any, constant_values: float = 0) -> Tensor:
