@@ -2,6 +2,8 @@
 over the reduced axes: evenly for sum and mean, to the arg-max elements for max and min (split between ties)."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..function import Function
@@ -11,7 +13,14 @@ def normalize_axis(axis, ndim: int, op: str) -> tuple[int, ...]:
     """`axis` as a sorted tuple of non-negative ints, with a clear error when one is out of range."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes: tuple = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    elif np.ndim(axis) == 0 and hasattr(axis, "__index__"):  # a 0-d integer array or Tensor
+        axes = (operator.index(axis),)
+    else:
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
     out = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
