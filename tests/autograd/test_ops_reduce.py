@@ -156,3 +156,12 @@ def test_numpy_reduction_functions_dispatch_to_tensor_ops():
     out.sum().backward()
     # sum over axis 0 -> 1 each; mean over axis 1 -> 1/2 each; global max at [1,1] counted twice; row minima
     np.testing.assert_allclose(x.grad.data, [[1 + 0.5 + 1, 1 + 0.5], [1 + 0.5 + 1, 1 + 0.5 + 2]])
+
+
+def test_axis_may_be_a_numpy_integer_list_or_0d_tensor():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    np.testing.assert_array_equal(x.sum(axis=np.int64(1)).data, [3.0, 12.0])
+    np.testing.assert_array_equal(x.sum(axis=Tensor(np.array(0))).data, [3.0, 5.0, 7.0])
+    assert x.mean(axis=[0, 1]).item() == 2.5
+    with pytest.raises(TypeError, match=r"sum: axis must be None, an int or a tuple of ints, got 1.5"):
+        x.sum(axis=1.5)

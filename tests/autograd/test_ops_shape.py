@@ -327,3 +327,11 @@ def test_squeeze_and_expand_dims_shapes():
     assert y.expand_dims(0).shape == (1, 2, 3)
     assert y.expand_dims(-1).shape == (2, 3, 1)
     assert y.expand_dims((0, 2)).shape == (1, 2, 1, 3)
+
+
+def test_split_points_may_be_numpy_integers_arrays_or_tensors():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert len(x.split(np.int64(3), axis=1)) == 3
+    assert len(x.split(Tensor(np.array(3)), axis=1)) == 3
+    assert [p.shape for p in x.split(Tensor(np.array([1])), axis=1)] == [(2, 1), (2, 2)]
+    assert [p.shape for p in ag.split(x, np.array([1, 2]), axis=-1)] == [(2, 1), (2, 1), (2, 1)]
