@@ -163,6 +163,11 @@ class Tensor(Variable):
             return g
         if not isinstance(result, Tensor):
             result = Tensor._constant(np.asarray(result))
+        if result.shape != g.shape:
+            raise BackwardError(f"register_hook: the hook {getattr(hook, '__name__', hook)!s} returned a gradient of "
+                                f"shape {result.shape} in place of one of shape {g.shape}; a hook must keep the shape")
+        if result.dtype != g.dtype:  # a float64 result for a float32 parameter would change the .grad dtype
+            result = result.astype(g.dtype)
         return result.data if raw else result
 
     @staticmethod
