@@ -374,3 +374,21 @@ def test_tensor_chain_of_200000_nodes_backprops_without_recursion_error():
     y.sum().backward()
     np.testing.assert_allclose(x.grad.data, [1.00001 ** DEPTH] * 2, rtol=1e-9)
     del y  # dropping a 200,000-node graph must not overflow the stack either
+
+
+def test_hook_result_keeps_the_gradient_dtype_and_must_keep_its_shape():
+    x = Tensor(np.ones(2, np.float32), requires_grad=True)
+    x.register_hook(lambda g: g.data.astype(np.float64) * 2)
+    (x * 2).sum().backward()
+    assert x.grad.dtype == np.float32 and np.array_equal(x.grad.data, [4.0, 4.0])
+
+    def widen(g):
+        return np.ones(3)
+
+    for make in (lambda t: t, lambda t: t * 2):  # on a leaf and on a non-leaf
+        y = Tensor(np.ones(2), requires_grad=True)
+        target = make(y)
+        target.register_hook(widen)
+        with pytest.raises(BackwardError, match=r"register_hook: the hook widen returned a gradient of shape \(3,\) in "
+                                                r"place of one of shape \(2,\); a hook must keep the shape"):
+            (target * 2).sum().backward()
