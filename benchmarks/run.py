@@ -39,6 +39,22 @@ def median_time(step: Callable[[], object], repeat: int, warmup: int = 2) -> flo
     return statistics.median(times)
 
 
+def median_times(steps: list[Callable[[], object]], rounds: int = 10, per_round: int = 3, warmup: int = 3) -> list[float]:
+    """Medians of several workloads timed in alternating blocks of `per_round` back-to-back steps, so that a change
+    in the machine's load during the run hits the baseline and the candidate alike."""
+    for step in steps:
+        for _ in range(warmup):
+            step()
+    times: list[list[float]] = [[] for _ in steps]
+    for _ in range(rounds):
+        for step, bucket in zip(steps, times):
+            for _ in range(per_round):
+                start = time.perf_counter()
+                step()
+                bucket.append(time.perf_counter() - start)
+    return [statistics.median(bucket) for bucket in times]
+
+
 def row(name: str, seconds: float, base: float | None = None, extra: str = "") -> None:
     ratio = f"{seconds / base:6.2f}x" if base else "   base"
     print(f"  {name:<44} {seconds * 1e3:10.3f} ms  {ratio}  {extra}")
@@ -190,14 +206,30 @@ def tensor_step(X, labels, params, lr=0.01):
 def w3() -> None:
     print("W3  floor: one training step of a 784-256-256-10 ReLU MLP, batch 128, float32, cross-entropy, SGD")
     X, labels, params = mlp_data()
-    base = median_time(lambda: numpy_step(X, labels, params), repeat=30, warmup=5)
-    row("hand-written numpy step", base)
-    X, labels, arrays = mlp_data()
+    _, _, arrays = mlp_data()  # the same start, for the engine's copy (numpy_step updates `params` in place)
     tparams = [Tensor(p, requires_grad=True) for p in arrays]
     Xt = Tensor(X)
-    t = median_time(lambda: tensor_step(Xt, labels, tparams), repeat=30, warmup=5)
-    row("Tensor ops (target <= 1.15x)", t, base)
+
+    import nn
+    import nn.functional as F
+    import optim
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    targets = ag.Tensor(labels)
+
+    def nn_step() -> None:
+        loss = F.cross_entropy(model(Xt), targets)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    base, t_ops, t_nn = median_times([lambda: numpy_step(X, labels, params), lambda: tensor_step(Xt, labels, tparams),
+                                      nn_step])
+    row("hand-written numpy step", base)
+    row("Tensor ops (target <= 1.15x)", t_ops, base)
+    row("nn.Linear + F.cross_entropy + optim.SGD (<= 1.15x)", t_nn, base)
     assert tparams[0].dtype == np.float32 and tparams[0].grad.dtype == np.float32
+    assert all(p.dtype == np.float32 for p in model.parameters())
 
 
 # --- W4: per-op overhead ------------------------------------------------------------------------------------------
@@ -227,10 +259,9 @@ def chain_tensor(x: Tensor) -> None:
 def w4() -> None:
     print("W4  per-op overhead: 1,000 chained elementwise ops on a (4,) float64 tensor, then backward")
     data = np.linspace(-1, 1, 4)
-    base = median_time(lambda: chain_numpy(data), repeat=30, warmup=5)
-    row("plain numpy, forward only", base, extra=f"{base * 1e3:.2f} us per op")
     x = Tensor(data, requires_grad=True)
-    t = median_time(lambda: chain_tensor(x), repeat=30, warmup=5)
+    base, t = median_times([lambda: chain_numpy(data), lambda: chain_tensor(x)])
+    row("plain numpy, forward only", base, extra=f"{base * 1e3:.2f} us per op")
     row("Tensor forward + backward (target <= 8x)", t, base, extra=f"{t * 1e3:.2f} us per op")
 
 
