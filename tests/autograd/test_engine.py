@@ -185,6 +185,18 @@ def test_leaf_gradient_does_not_alias_the_given_grad_or_a_view():
     np.testing.assert_array_equal(z.grad.data, [1.0, 1.0, 1.0, 1.0])
 
 
+def test_leaf_used_twice_gets_its_own_gradient_array():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    z = a + b
+    w = z + a  # a is used twice; every Add hands the same upstream array to both of its inputs
+    w.backward(np.ones(2))
+    np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])
+    a.grad.data[0] = 100.0
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+    b.grad.data[1] = -100.0
+    np.testing.assert_array_equal(a.grad.data, [100.0, 2.0])
+
+
 def test_retained_grad_does_not_alias_the_leaf_grad():
     x = leaf([1.0, 2.0])
     y = x + 0.0
