@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 import autograd as ag
 from autograd import Tensor
 
-# --- input domains: raw values in [-2, 2] moved off the kinks and poles of an op ---------------------------------------
+# --- input domains: raw values in [-2, 2] moved off the kinks and poles of an op --------------------------------------
 
 
 def real(x: np.ndarray) -> np.ndarray:
