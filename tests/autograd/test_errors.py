@@ -112,7 +112,8 @@ def test_error_message(name, call, error, message):
 
 
 def test_backward_on_non_scalar_without_grad():
-    message = r"^backward\(\) without grad= needs a 1-element output, got shape \(3, 4\); call .sum\(\) first or pass grad=$"
+    message = (r"^backward\(\) without grad= needs a 1-element output, got shape \(3, 4\); "
+               r"call .sum\(\) first or pass grad=$")
     with pytest.raises(BackwardError, match=message):
         (t(3, 4) * 2).backward()
 
