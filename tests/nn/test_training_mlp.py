@@ -12,6 +12,15 @@ from nn import functional as F
 from nn.data import DataLoader, TensorDataset
 
 datasets = pytest.importorskip("sklearn.datasets")  # a test-only dependency (the project's dev extra has it)
+threadpoolctl = pytest.importorskip("threadpoolctl")  # installed with scikit-learn
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    # Matrices this small multiply fastest on one thread; on a busy machine BLAS threads waiting for each other
+    # made this training 20x slower.
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _digits_split(seed: int = 0):
