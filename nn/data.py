@@ -12,7 +12,7 @@ from . import init
 
 
 class Dataset:
-    """A sized collection of samples: subclasses define `__len__` and `__getitem__(i)` (a sample, or a tuple of them)."""
+    """A sized collection of samples: subclasses define `__len__` and `__getitem__(i)` (a sample or a tuple)."""
 
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no __getitem__(index) method")

@@ -79,7 +79,7 @@ def _unrows(d: Any, shape: tuple) -> Any:
 
 
 class CrossEntropy(Function):
-    """L = logsumexp(z) - (1-e) z[t] - (e/C) sum_c z[c]  (e: label smoothing);  dL/dz = softmax(z) - (1-e) onehot(t) - e/C"""
+    """L = logsumexp(z) - (1-e) z[t] - e mean(z)  (e: smoothing);  dL/dz = softmax(z) - (1-e) onehot(t) - e/C"""
 
     @staticmethod
     def forward(ctx, logits, target, ignore_index, label_smoothing, reduction):
@@ -252,7 +252,7 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 
 class BinaryCrossEntropy(Function):
-    """L = -(y log p + (1 - y) log(1 - p)), logs clamped at -100;  dL/dp = (p - y) / (p (1 - p)),  dL/dy = log(1-p) - log p"""
+    """L = -(y log p + (1-y) log(1-p)) (logs >= -100);  dL/dp = (p - y) / (p (1-p)),  dL/dy = log(1-p) - log p"""
 
     @staticmethod
     def forward(ctx, p, y):

@@ -1,4 +1,4 @@
-"""nn.functional: the erf behind exact GELU, softmax and log-softmax, linear, dropout, pad, and the full list of names."""
+"""nn.functional: the erf behind exact GELU, softmax and log-softmax, linear, dropout, pad, the full list of names."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""Losses: the fused cross-entropy against its composite twin, hand values, stability, gradients by central differences."""
+"""Losses: fused cross-entropy against its composite twin, hand values, stability, gradients by central differences."""
 from __future__ import annotations
 
 import math
