@@ -41,6 +41,11 @@ def test_erf_float32_is_within_float32_rounding():
     assert np.abs(y - expected).max() < 4e-7  # a few float32 ulps of values near 1
 
 
+def test_erf_and_gelu_of_zero_dimensional_inputs():
+    assert F.erf(np.array(0.5)) == pytest.approx(math.erf(0.5), abs=1e-15)
+    assert F.gelu(Tensor(np.array(1.0))).item() == pytest.approx(0.5 * (1 + math.erf(1 / math.sqrt(2))), abs=1e-15)
+
+
 def test_erf_is_odd_and_exact_at_zero():
     x = RNG.uniform(-5, 5, 100)
     assert np.array_equal(F.erf(-x), -F.erf(x))
