@@ -13,6 +13,7 @@ from autograd import Tensor
 from autograd.errors import DTypeError, ShapeError
 from autograd.function import Function
 
+from .functional import as_tensor, softmax  # functional imports this file last, once these exist
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -32,7 +33,6 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _tensor(x: Any, op: str, name: str) -> Tensor:
-    from .functional import as_tensor
     return as_tensor(x, f"{op} ({name})")
 
 
@@ -130,21 +130,21 @@ class CrossEntropy(Function):
         if weight is not None:  # ignored targets get no gradient
             scale = scale * weight.reshape((-1, 1))
         if isinstance(logits, np.ndarray):  # ordinary backward: forward's probabilities, one subtraction
-            d = probs * scale
-            if picked is None:
-                d -= _rows(target, C) * scale
+            if picked is None:  # class probabilities q: dL/dz = softmax(z) * sum(q) - q
+                q = _rows(target, C)
+                d = (probs * q.sum(axis=1, keepdims=True) - q) * scale
             else:
+                d = probs * scale
                 d[np.arange(M), picked] -= (1 - smoothing) * (scale[:, 0] if np.ndim(scale) == 2 else scale)
                 if smoothing:
                     d -= (smoothing / C) * scale
         else:  # create_graph: the same formula in Tensor ops, so it can be differentiated again
-            from .functional import softmax
             if picked is None:
                 q = _rows(target, C)
             else:
                 q = np.full((M, C), smoothing / C, dtype=probs.dtype)
                 q[np.arange(M), picked] += 1 - smoothing
-            d = (softmax(_rows(logits, C), axis=1) - q) * scale
+            d = (softmax(_rows(logits, C), axis=1) * q.sum(axis=1, keepdims=True) - q) * scale
         return _unrows(d, logits.shape), None, None, None, None
 
 

@@ -112,6 +112,10 @@ def test_cross_entropy_class_probability_targets():
     logp = x.data - np.log(np.exp(x.data).sum(1, keepdims=True))
     assert F.cross_entropy(x, q).item() == pytest.approx(-(q * logp).sum(1).mean(), rel=1e-12)
     assert ag.gradcheck(lambda x: F.cross_entropy(x, q, reduction="sum", label_smoothing=0.1), (x,))
+    unnormalised = RNG.random((3, 4))  # PyTorch does not require the rows to sum to 1: -sum(q log p) all the same
+    assert F.cross_entropy(x, unnormalised, reduction="sum").item() == pytest.approx(-(unnormalised * logp).sum())
+    assert ag.gradcheck(lambda x: F.cross_entropy(x, unnormalised), (x,))
+    assert ag.gradgradcheck(lambda x: F.cross_entropy(x, unnormalised), (x,))
     onehot = np.eye(4)[[0, 2, 1]]
     assert F.cross_entropy(x, onehot).item() == pytest.approx(F.cross_entropy(x, [0, 2, 1]).item(), rel=1e-12)
 
