@@ -74,6 +74,18 @@ def test_cross_entropy_gradcheck_and_gradgradcheck(shape, target, kw, reduction)
     assert ag.gradgradcheck(fn, (x,))
 
 
+def test_cross_entropy_equals_nll_loss_of_log_softmax():
+    data, t = RNG.standard_normal((2, 5, 3)), np.array([[0, 4, 2], [1, -100, 3]])
+    grads = []
+    for fn in (lambda x: F.cross_entropy(x, t), lambda x: F.nll_loss(F.log_softmax(x, axis=1), t)):
+        x = Tensor(data, requires_grad=True)
+        loss = fn(x)
+        loss.backward()
+        grads.append((loss.item(), x.grad.data))
+    assert grads[0][0] == pytest.approx(grads[1][0], rel=1e-13)
+    assert np.allclose(grads[0][1], grads[1][1], rtol=1e-12, atol=1e-14)
+
+
 def test_cross_entropy_hand_values():
     # uniform logits over C classes: loss = log C; gradient = (1/C - onehot) / N
     x = Tensor(np.zeros((2, 4)), requires_grad=True)
