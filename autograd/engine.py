@@ -11,7 +11,7 @@ from heapq import heappop, heappush
 from typing import Any, Sequence
 
 from .errors import BackwardError, GraphFreedError
-from .function import Node, Variable, observers
+from .function import Node, Variable, observers, parent_of
 from .grad_mode import set_grad_enabled
 
 
@@ -27,7 +27,7 @@ def topological_order(roots: Sequence[Node]) -> list[Node]:
         node = stack.pop()
         for inp, needs in zip(node.inputs, node.needs_input_grad):
             if needs:
-                child = inp._node
+                child = inp._node if inp._version < node.seq else parent_of(inp, node.seq)[0]
                 if child is not None and id(child) not in seen:
                     seen[id(child)] = child
                     stack.append(child)
@@ -110,7 +110,10 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                     continue
                 if reduce:
                     g = inp._reduce_grad(g, node)
-                child = inp._node
+                if inp._version < node.seq:
+                    child = inp._node
+                else:  # changed in place after this op used it: follow the edge as it was then
+                    child, index = parent_of(inp, node.seq)
                 if child is None:
                     _to_leaf(inp, g, captured, leaf_captures, handed, hooked)
                     continue
@@ -122,7 +125,7 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                 if child.n_outputs == 1:
                     buffers[child] = buffers[child] + g
                 else:
-                    _add_to_slot(buffers, child, inp._index, g)
+                    _add_to_slot(buffers, child, inp._index if inp._version < node.seq else index, g)
             if not retain_graph:
                 node.release()
         for leaf, g in hooked.values():

@@ -15,14 +15,16 @@ import numpy as np
 
 from .engine import topological_order
 from .errors import BackwardError, GraphFreedError
-from .function import Node, Variable
+from .function import Node, Variable, parent_of
 from .grad_mode import set_grad_enabled
 
 
 # --- the graph as drawings and explanations see it -------------------------------------------------------------
-def value_key(v: Variable) -> tuple:
-    """One key per graph value: a leaf is its object, a result is (its Node, which output)."""
-    return ("l", id(v)) if v._node is None else ("n", id(v._node), v._index)
+def value_key(v: Variable, seq: int | None = None) -> tuple:
+    """One key per graph value: a leaf is its object, a result is (its Node, which output). With `seq`, the value
+    `v` held when the op with that creation number used it (it may have been changed in place since)."""
+    node, index = (v._node, v._index) if seq is None else parent_of(v, seq)
+    return ("l", id(v)) if node is None else ("n", id(node), index)
 
 
 @dataclass
@@ -48,8 +50,8 @@ def collect(roots: Sequence[Variable]) -> Graph:
         node = stack.pop()
         for inp in node.inputs:
             if isinstance(inp, Variable):
-                values.setdefault(value_key(inp), inp)
-                child = inp._node
+                values.setdefault(value_key(inp, node.seq), inp)
+                child = parent_of(inp, node.seq)[0]
                 if child is not None and id(child) not in nodes:
                     nodes[id(child)] = child
                     stack.append(child)
@@ -83,7 +85,7 @@ def _names(graph: Graph) -> dict:
         for inp in node.inputs:
             if not isinstance(inp, Variable):
                 continue
-            k = value_key(inp)
+            k = value_key(inp, node.seq)
             if k in names:
                 continue
             given = own_name(inp)
@@ -435,15 +437,15 @@ def _explain_node(node: Node, upstream: Any, grads: dict, buffers: dict, steps: 
             continue
         if kind._reduces_grad:
             g = inp._reduce_grad(g, node)
-        key = value_key(inp)
+        key = value_key(inp, node.seq)
         first = key not in grads
         grads[key] = g if first else grads[key] + g
-        if inp._node is not None:
-            child = inp._node
+        child, index = parent_of(inp, node.seq)
+        if child is not None:
             if child.n_outputs == 1:
                 buffers[child] = g if child not in buffers else buffers[child] + g
             else:
-                buffers[child] = _slot(buffers.get(child), child, inp._index, g)
+                buffers[child] = _slot(buffers.get(child), child, index, g)
         loc = None
         if local is not None and np.size(inp.data) == 1 and local[position] is not None:
             loc = local[position]

@@ -271,6 +271,30 @@ def mark_modified(x: Variable) -> None:
         node.outputs_modified = True
 
 
+def rebind(x: Variable, result: Variable) -> None:
+    """Make `x` hold `result` (a differentiable in-place op: x += y records x_new = x_old + y, and x becomes x_new).
+
+    The ops that used x before keep their edge to the Node that made the old x: it is kept in x's history under the
+    creation number of this change, and `parent_of` looks it up for any op older than that.
+    """
+    stamp = next(_creation_counter)
+    x.__dict__.setdefault("_history", []).append((stamp, x._node, x._index))
+    x.data = result.data
+    x._node, x._requires_grad = result._node, result._requires_grad
+    if result._index != x._index:
+        x._index = result._index
+    x._version = stamp
+
+
+def parent_of(x: Variable, seq: int) -> tuple[Node | None, int]:
+    """The Node (and output index) that made `x` as it was when the op with creation number `seq` used it."""
+    if x._version > seq:
+        for stamp, node, index in x.__dict__.get("_history", ()):
+            if stamp > seq:
+                return node, index
+    return x._node, x._index
+
+
 def _mark_saved_outputs(ctx: Node, outs: tuple) -> None:
     """Note which saved items are outputs of the op, so create_graph can rebuild them as graph values."""
     marks = tuple(next((i for i, o in enumerate(outs) if item is o), None) for item in ctx._saved)

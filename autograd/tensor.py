@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import engine
+from . import engine, inplace
 from .errors import BackwardError, DTypeError, ShapeError
 from .function import Node, Variable
 from .grad_mode import _state
@@ -504,10 +504,18 @@ class Tensor(Variable):
     def __getitem__(self, index: Any) -> Tensor:
         index = _index_data(index)
         try:
-            self.data[index]  # validate with numpy's own rules before recording
-        except (IndexError, TypeError, ValueError) as err:
+            return sh.GetItem.apply(self, index)
+        except (IndexError, TypeError, ValueError) as err:  # numpy's own indexing rules, said with the op's name
             raise IndexError(f"getitem: cannot index a Tensor of shape {self.shape} with {index!r}: {err}") from None
-        return sh.GetItem.apply(self, index)
+
+    # --- in place (see autograd/inplace.py) --------------------------------------------------------------------
+    def __setitem__(self, index: Any, value: Any) -> None:
+        inplace.setitem(self, index, value)
+
+    def __iadd__(self, other): return inplace.binary(self, ew.Add, other, "+=")
+    def __isub__(self, other): return inplace.binary(self, ew.Sub, other, "-=")
+    def __imul__(self, other): return inplace.binary(self, ew.Mul, other, "*=")
+    def __itruediv__(self, other): return inplace.binary(self, ew.Div, other, "/=")
 
     def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
         """Split into equal sections (an int) or at the given indices along `axis`, like np.split."""

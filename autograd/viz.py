@@ -123,7 +123,7 @@ def _items(graph: Any, roots: list) -> tuple[dict, list]:
     for node in graph.nodes:
         for inp in node.inputs:
             if isinstance(inp, Variable):
-                consumers.setdefault(value_key(inp), []).append(node)
+                consumers.setdefault(value_key(inp, node.seq), []).append(node)
 
     def value_item(key: Any, v: Variable) -> _Item:
         if key in by_key:
@@ -150,7 +150,7 @@ def _items(graph: Any, roots: list) -> tuple[dict, list]:
         for position, inp in enumerate(node.inputs):
             if not isinstance(inp, Variable):
                 continue
-            key = value_key(inp)
+            key = value_key(inp, node.seq)
             if inp._node is None and not inp.requires_grad and key not in root_keys and np.size(inp.data) == 1 \
                     and not _is_parameter(inp):
                 # a scalar constant is drawn once per use, next to the op that uses it, as micrograd does

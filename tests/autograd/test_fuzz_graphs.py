@@ -51,7 +51,8 @@ def _unary(name, x, k):
 UNARY = ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg", "pow", "clip", "sum", "mean",
          "max", "min", "logsumexp", "var", "transpose", "flatten", "reshape", "expand_dims", "getitem_int_array",
          "getitem_slice", "getitem_int", "getitem_mask", "pad", "split", "broadcast_to"]
-BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "where", "matmul", "concatenate", "stack", "pow_tensor"]
+BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "where", "matmul", "concatenate", "stack", "pow_tensor",
+          "inplace"]
 
 
 def _binary(name, a, b, k):
@@ -74,6 +75,13 @@ def _binary(name, a, b, k):
         return ag.concatenate([a, b], axis=k % a.ndim) if name == "concatenate" else ag.stack([a, b], axis=k % (a.ndim + 1))
     if not broadcastable:
         return None
+    if name == "inplace":
+        if np.broadcast_shapes(a.shape, b.shape) != a.shape:
+            return None
+        h = a * 1.0
+        h *= b          # recorded like h = h * b; the ops that used the old h keep their edge to it
+        h += a
+        return h
     return {
         "add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / _positive(b),
         "maximum": lambda: ag.maximum(a, b), "minimum": lambda: ag.minimum(a, b),

@@ -1,0 +1,104 @@
+"""In-place changes to Tensors: `x += y` (and -=, *=, /=) and `x[index] = value`.
+
+Where no gradient is involved (under no_grad, or when nothing requires grad) they write into the array itself, as
+numpy does, and bump the Tensor's version so that any op which saved it for backward refuses to use the changed data.
+Where a gradient is involved they are recorded like the out-of-place op (x + y) and the Tensor takes the result; the ops
+that used the old value keep their edge to it. A leaf that requires grad cannot be changed in place outside no_grad.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import BackwardError, ShapeError
+from .function import Function, mark_modified, rebind
+from .grad_mode import _state
+
+_NUMPY_INPLACE = {"+=": np.add, "-=": np.subtract, "*=": np.multiply, "/=": np.true_divide}
+
+
+def _check_leaf(x: Any, op: str) -> None:
+    if x._node is None and x._requires_grad and _state.enabled:
+        raise BackwardError(
+            f"{op}: a leaf that requires grad cannot be changed in-place (its .grad would no longer belong to its "
+            "value); do it under autograd.no_grad(), as optimizers do, or write x = x + y to make a new Tensor")
+
+
+def binary(x: Any, fn: type, other: Any, op: str) -> Any:
+    """x op= other, e.g. binary(x, Add, y, "+=")."""
+    from .tensor import Tensor, _operand
+    other = _operand(other, x)
+    _check_leaf(x, op)
+    if not (_state.enabled and (x._requires_grad or other._requires_grad)):
+        try:
+            _NUMPY_INPLACE[op](x.data, other.data, out=x.data, casting="same_kind")
+        except (TypeError, ValueError) as err:  # numpy's casting and broadcasting errors name no op or fix
+            raise ShapeError(f"{op}: cannot update a Tensor of shape {x.shape} and dtype {x.dtype} in place with "
+                             f"shape {other.shape} and dtype {other.dtype} ({err}); use an out-of-place op") from None
+        mark_modified(x)
+        return x
+    if x._node is not None and x._node.n_outputs > 1:
+        raise BackwardError(f"{op}: one output of the multi-output op {x._node.name} cannot be changed in place while "
+                            "gradients are recorded; write x = x + y instead")
+    result = fn.apply(_old_value(x), other)
+    if result.shape != x.shape:
+        raise ShapeError(f"{op}: the result has shape {result.shape} but the Tensor updated in place has shape "
+                         f"{x.shape}; an in-place op cannot change its shape: write x = x {op[0]} y instead")
+    if result.dtype != x.dtype:
+        result = result.astype(x.dtype)
+    rebind(x, result)
+    return x
+
+
+def setitem(x: Any, index: Any, value: Any) -> None:
+    """x[index] = value: the gradient reaches `value` at the written places and the old x everywhere else."""
+    from .tensor import Tensor, _index_data, _operand
+    index = _index_data(index)
+    value = _operand(value, x)
+    _check_leaf(x, "setitem")
+    try:
+        np.broadcast_to(value.data, np.empty(x.shape, dtype=bool)[index].shape)
+    except (IndexError, TypeError, ValueError) as err:
+        raise ShapeError(f"setitem: cannot assign a value of shape {value.shape} to index {index!r} of a Tensor of "
+                         f"shape {x.shape}: {err}") from None
+    if not (_state.enabled and (x._requires_grad or value._requires_grad)):
+        x.data[index] = value.data
+        mark_modified(x)
+        return
+    if x._node is not None and x._node.n_outputs > 1:
+        raise BackwardError(f"setitem: one output of the multi-output op {x._node.name} cannot be changed in place "
+                            "while gradients are recorded")
+    rebind(x, SetItem.apply(_old_value(x), value, index))
+
+
+def _old_value(x: Any) -> Any:
+    """A new Tensor object standing for x's current value (same array, same Node) to feed the recorded op."""
+    from .tensor import Tensor
+    if x._node is None:
+        return Tensor._constant(x.data)
+    return Tensor._from_node(x.data, x._node, x._index)
+
+
+class SetItem(Function):
+    """y = x with y[index] = v;  dy/dx = 1 outside index (0 at it),  dy/dv = 1 at index"""
+
+    @staticmethod
+    def forward(ctx, x, value, index):
+        probe = np.zeros(x.data.shape, dtype=np.intp)
+        np.add.at(probe, index, 1)
+        if (probe > 1).any():
+            raise ValueError("setitem: an index that writes one element twice keeps only the last write, which has "
+                             "no well-defined gradient; use unique indices")
+        kept = np.ones(x.data.shape, dtype=x.data.dtype)
+        kept[index] = 0
+        ctx.save_for_backward(kept)
+        y = x.data.copy()
+        y[index] = value.data
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (kept,) = ctx.saved_tensors
+        index = ctx.inputs[2]
+        return grad * kept, grad[index], None
