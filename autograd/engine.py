@@ -89,8 +89,12 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
             if node.hooks is not None:
                 grads = _run_node_hooks(node, grads)
             if node.retains_grad and captured is None:
-                _retain(node, grads)
-            if node in node_captures:
+                if reduce or node.n_outputs != 1:
+                    _retain(node, grads)
+                else:  # a Value: keep its float (or, under create_graph, Value) gradient as it is
+                    old = node.retained_grad
+                    node.retained_grad = grads[0] if old is None else old + grads[0]
+            if node_captures and node in node_captures:
                 for index, i in node_captures[node]:
                     captured[i] = grads[index]
 
@@ -115,7 +119,10 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                 else:  # changed in place after this op used it: follow the edge as it was then
                     child, index = parent_of(inp, node.seq)
                 if child is None:
-                    _to_leaf(inp, g, captured, leaf_captures, handed, hooked)
+                    if captured is None and inp._hooks is None:
+                        inp._accumulate(g, handed)
+                    else:
+                        _to_leaf(inp, g, captured, leaf_captures, handed, hooked)
                     continue
                 if child not in buffers:
                     heappush(pending, (-child.seq, child))
@@ -127,7 +134,7 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                 else:
                     _add_to_slot(buffers, child, inp._index if inp._version < node.seq else index, g)
             if not retain_graph:
-                node.release()
+                node._saved = None  # release(), inlined: this loop runs once per op of the graph
         for leaf, g in hooked.values():
             for hook in list(leaf._hooks):
                 g = leaf._call_hook(hook, g)

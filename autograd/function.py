@@ -94,17 +94,14 @@ class Node:
             raise GraphFreedError(
                 f"{self.name}: the graph was already freed by a previous backward(); "
                 "pass retain_graph=True to the first backward() to go through it again")
-        plain = []
-        for item in saved:
-            if isinstance(item, Variable):
-                if item._version > self.seq:
+        if _last_change[0] > self.seq:  # something changed in place since this op ran: check what it saved
+            for item in saved:
+                if isinstance(item, Variable) and item._version > self.seq:
                     self._raise_modified(item)
-                item = item.data
-            plain.append(item)
-        if self.outputs_modified:
-            self._raise_modified(None)
+            if self.outputs_modified:
+                self._raise_modified(None)
         if not _state.enabled:
-            return tuple(plain)
+            return tuple([item.data if isinstance(item, Variable) else item for item in saved])
         if not self._saved_outputs:
             return saved
         # A saved output is rebuilt as a Variable of this Node: the same graph value, without a Node->output cycle.
@@ -163,11 +160,11 @@ def _apply(cls: Any, args: tuple) -> Any:
     needs = []
     for a in args:
         if isinstance(a, Variable):
-            if kind is None:
+            if kind is not a._result_kind:
+                if kind is not None:
+                    raise TypeError(f"{cls.__name__}: cannot mix {kind.__name__} and {a._result_kind.__name__} "
+                                    "in one operation; convert one of them first")
                 kind = a._result_kind
-            elif a._result_kind is not kind:
-                raise TypeError(f"{cls.__name__}: cannot mix {kind.__name__} and {a._result_kind.__name__} "
-                                "in one operation; convert one of them first")
             needs.append(a._requires_grad)
         else:
             needs.append(False)
@@ -175,16 +172,20 @@ def _apply(cls: Any, args: tuple) -> Any:
         raise TypeError(f"{cls.__name__}.apply: expected at least one Tensor or Value argument, got "
                         f"{', '.join(type(a).__name__ for a in args) or 'no arguments'}")
     needs = tuple(needs)
-    ctx = Node(cls, args, _needs_cache.setdefault(needs, needs), kind)
-    if _state.scope is not None:
-        ctx.scope = _state.scope
+    # Node.__init__, inlined: this runs once per operation
+    ctx = _new_node(Node)
+    ctx.fn, ctx.inputs, ctx.needs_input_grad, ctx.kind = cls, args, _needs_cache.setdefault(needs, needs), kind
+    ctx.seq, ctx._saved, ctx.retains_grad = next(_creation_counter), (), kind._retains_grad
+    state = _state
+    if state.scope is not None:
+        ctx.scope = state.scope
     try:
         out = cls.forward(ctx, *args)
     except ValueError as err:
         if "could not be broadcast" in str(err):  # numpy's message names neither the op nor a fix
             raise _broadcast_error(cls, args) from None
         raise
-    if not (_state.enabled and True in needs):
+    if not (state.enabled and True in needs):
         if type(out) is tuple:
             return tuple([kind._constant(o) for o in out])
         return kind._constant(out)
@@ -194,11 +195,16 @@ def _apply(cls: Any, args: tuple) -> Any:
         if ctx._saved:
             _mark_saved_outputs(ctx, out)
         return tuple([kind._from_node(o, ctx, i) for i, o in enumerate(out)])
-    for item in ctx._saved:
-        if item is out:
-            _mark_saved_outputs(ctx, (out,))
-            break
+    saved = ctx._saved
+    if saved:
+        for item in saved:
+            if item is out:  # the op saved its own output: note where, so create_graph can rebuild it
+                ctx._saved_outputs = tuple([0 if s is out else None for s in saved])
+                break
     return kind._from_node(out, ctx, 0)
+
+
+_new_node = object.__new__
 
 
 def _broadcast_error(cls: type, args: tuple) -> ShapeError:
@@ -263,9 +269,13 @@ def _apply_observed(cls: type, args: tuple) -> Any:
 _needs_cache: dict = {}
 
 
+# The creation number of the latest in-place change anywhere: ops made after it need not check what they saved.
+_last_change = [-1]
+
+
 def mark_modified(x: Variable) -> None:
     """Record that `x` was just changed in place, so ops that saved it earlier refuse to use it in backward."""
-    x._version = next(_creation_counter)
+    x._version = _last_change[0] = next(_creation_counter)
     node = x._node
     if node is not None and node._saved_outputs and x._index in node._saved_outputs:
         node.outputs_modified = True
@@ -283,7 +293,7 @@ def rebind(x: Variable, result: Variable) -> None:
     x._node, x._requires_grad = result._node, result._requires_grad
     if result._index != x._index:
         x._index = result._index
-    x._version = stamp
+    x._version = _last_change[0] = stamp
 
 
 def parent_of(x: Variable, seq: int) -> tuple[Node | None, int]:

@@ -3,6 +3,7 @@ grad mode is per thread."""
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import tracemalloc
 import weakref
@@ -95,18 +96,36 @@ def test_two_thousand_steps_keep_memory_flat():
             for p in params:
                 p.data -= 0.01 * p.grad.data
 
+    for _ in range(1000):  # warm-up: Python's free lists and numpy's caches fill up, then stop growing
+        step()
+    gc.collect()
+    blocks = sys.getallocatedblocks()
+    for _ in range(1000):
+        step()
+    gc.collect()
+    # keeping even one object per step (an array, a node, a tuple) would add 1,000 blocks
+    assert sys.getallocatedblocks() - blocks < 200
+
+
+def test_a_dropped_graph_gives_back_its_memory():
+    rng = np.random.default_rng(3)
+    params = _mlp_params(rng, sizes=(64, 128, 10))
+    x, labels = ag.Tensor(rng.standard_normal((256, 64))), rng.integers(0, 10, 256)
+    _loss(params, x, labels).backward()  # warm-up
     tracemalloc.start()
     try:
-        for _ in range(1000):  # warm-up, traced: Python's free lists and numpy's caches fill up, then stop growing
-            step()
-        after_warmup, _ = tracemalloc.get_traced_memory()
-        for _ in range(1000):
-            step()
-        end, _ = tracemalloc.get_traced_memory()
+        before, _ = tracemalloc.get_traced_memory()
+        loss = _loss(params, x, labels)
+        held, _ = tracemalloc.get_traced_memory()
+        loss.backward()
+        del loss
+        for p in params:
+            p.grad = None
+        after, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # keeping even one small array (or one node) per step would add over 100 kB here
-    assert end - after_warmup < 16 * 1024
+    assert held - before > 256 * 128 * 8  # the graph held its activations (at least one (256, 128) float64 array)
+    assert after - before < 4 * 1024  # and every byte of them came back
 
 
 def test_no_grad_in_one_thread_does_not_affect_another():
