@@ -3,8 +3,10 @@ so loading a file never runs code. Damaged or foreign files raise CheckpointErro
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections import OrderedDict
 from typing import Any, Mapping
 
@@ -101,3 +103,7 @@ def load(path: str | os.PathLike) -> "OrderedDict[str, np.ndarray]":
     except (zipfile.BadZipFile, EOFError, OSError, KeyError) as err:
         raise CheckpointError(f"{where} is truncated or damaged ({type(err).__name__}: {err}); the file was probably "
                               "cut short while being written or copied") from None
+    except (NotImplementedError, RuntimeError, UnicodeDecodeError, zlib.error, struct.error, OverflowError,
+            MemoryError) as err:  # what zipfile says of a corrupted header: an unknown compression, "encrypted", ...
+        raise CheckpointError(f"{where} is damaged ({type(err).__name__}: {err}); it is not a checkpoint that "
+                              "nn.save wrote, or its bytes were changed since") from None

@@ -3,7 +3,7 @@ axes and indices, shared sub-expressions) and the engine's gradients must match 
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd as ag
@@ -108,7 +108,8 @@ def _program(steps):
     return run
 
 
-@given(shapes=st.lists(SHAPES, min_size=1, max_size=3), steps=st.lists(STEP, min_size=1, max_size=8),
+@settings(max_examples=200)
+@given(shapes=st.lists(SHAPES, min_size=1, max_size=3), steps=st.lists(STEP, min_size=1, max_size=10),
        seed=st.integers(0, 2**16))
 def test_random_expression_graph_gradients_match_central_differences(shapes, steps, seed):
     rng = np.random.default_rng(seed)
