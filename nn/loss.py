@@ -324,6 +324,10 @@ def hinge_loss(input: Tensor, target: Any, margin: float = 1.0, reduction: str =
     if target.shape != input.shape and target.size == input.size and input.ndim <= 2 and target.ndim <= 2:
         target = target.reshape(input.shape)
     _same_shape(input, target, op)
+    labels = np.unique(target.data)
+    if not np.isin(labels, (-1, 1)).all():
+        raise ValueError(f"{op}: expected labels of +1 and -1, got {labels[:5].tolist()}; map 0/1 labels with "
+                         "2 * y - 1")
     return _reduce((margin - target.astype(input.dtype) * input).relu(), reduction)
 
 

@@ -299,6 +299,11 @@ def test_hinge_loss_accepts_column_scores_with_flat_labels():
     assert F.hinge_loss(scores, labels).item() == column.item()
 
 
+def test_hinge_loss_refuses_zero_one_labels():
+    with pytest.raises(ValueError, match="expected labels of \\+1 and -1, got \\[0.0, 1.0\\]; map 0/1 labels"):
+        F.hinge_loss(_x(3), np.array([0.0, 1.0, 1.0]))
+
+
 def test_hinge_loss_module_margin_and_gradcheck():
     scores = _x(4)
     labels = np.array([1.0, -1.0, -1.0, 1.0])
