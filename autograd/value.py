@@ -202,6 +202,8 @@ class Value(Variable):
 
     @grad.setter
     def grad(self, value: Any) -> None:
+        if value is None:  # zero_grad(set_to_none=True) style: a Value's "no gradient yet" is 0.0
+            value = 0.0
         if self._node is None:
             self._grad = value
         else:

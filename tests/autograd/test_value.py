@@ -324,3 +324,12 @@ def test_numpy_scalars_combine_with_values_on_either_side():
     y = np.float32(0.5) * v * v
     y.backward()
     assert v.grad == pytest.approx(3.0)
+
+
+def test_setting_grad_to_none_resets_it_to_zero_for_the_next_backward():
+    v = Value(3.0)
+    (v * v).backward()
+    v.grad = None
+    assert v.grad == 0.0
+    (v * v).backward()
+    assert v.grad == 6.0
