@@ -325,8 +325,8 @@ class _Painter:
         elif kind == "module":
             ops = sum(m.kind == "op" for m in item.obj)
             params = sum(m.kind == "parameter" for m in item.obj)
-            label = f"<b>{_esc(item.name)}</b><br/><font point-size=\"9\">{ops} ops" + \
-                (f", {params} parameters" if params else "") + "</font>"
+            label = f"<b>{_esc(item.name)}</b><br/><font point-size=\"9\">{_count(ops, 'op')}" + \
+                (f", {_count(params, 'parameter')}" if params else "") + "</font>"
             attrs = {"label": f"<{label}>", "shape": shape, "style": style, "fillcolor": fill, "color": border}
             if self.current is not None and any(m.node is self.current.node for m in item.obj):
                 attrs.update(color=STEP, penwidth="3")  # the current step happens inside this module
@@ -604,3 +604,7 @@ def step_through(root: Variable, **options: Any) -> Any:
     slider = ipywidgets.IntSlider(value=0, min=0, max=len(explanation), step=1, description="step",
                                   continuous_update=False)
     return ipywidgets.interactive(show, {"auto_display": True}, step=slider)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
