@@ -27,7 +27,7 @@ def _check_leaf(x: Any, op: str) -> None:
 
 def binary(x: Any, fn: type, other: Any, op: str) -> Any:
     """x op= other, e.g. binary(x, Add, y, "+=")."""
-    from .tensor import Tensor, _operand
+    from .tensor import _operand
     other = _operand(other, x)
     _check_leaf(x, op)
     if not (_state.enabled and (x._requires_grad or other._requires_grad)):
@@ -53,7 +53,7 @@ def binary(x: Any, fn: type, other: Any, op: str) -> Any:
 
 def setitem(x: Any, index: Any, value: Any) -> None:
     """x[index] = value: the gradient reaches `value` at the written places and the old x everywhere else."""
-    from .tensor import Tensor, _index_data, _operand
+    from .tensor import _index_data, _operand
     index = _index_data(index)
     value = _operand(value, x)
     _check_leaf(x, "setitem")

@@ -12,11 +12,13 @@ if getattr(_autograd, "PROJECT", None) != "chainrule":
 from . import data, functional, init, scalar, utils
 from .activation import GELU, Dropout, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .attention import GPT, CausalSelfAttention, GPTConfig, TransformerBlock
-from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .container import ModuleDict, ModuleList, Sequential
+from .conv import Conv2d
 from .embedding import Embedding
 from .linear import MLP, Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, L1Loss, MSELoss, NLLLoss
-from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential, StateDictError
+from .module import IncompatibleKeys, Module, Parameter, StateDictError
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AvgPool2d, MaxPool2d
 from .serialization import CheckpointError, load, save
 from .summary import summary

@@ -19,7 +19,8 @@ from . import init
 from .activation import GELU, Dropout
 from .embedding import Embedding
 from .linear import Linear
-from .module import Module, ModuleList
+from .container import ModuleList
+from .module import Module
 from .normalization import LayerNorm
 
 

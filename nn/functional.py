@@ -342,7 +342,8 @@ def pad(x: Tensor, pad_width: Any, constant_values: float = 0.0) -> Tensor:
 
 
 # Re-exports, last: those files may import this one, which is complete by the time they run.
-from .conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402
+from .conv import conv2d  # noqa: E402
+from .pooling import avg_pool2d, max_pool2d  # noqa: E402
 from .embedding import embedding  # noqa: E402
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_loss,  # noqa: E402
                    l1_loss, mse_loss, nll_loss)

@@ -12,7 +12,8 @@ from autograd.errors import ShapeError
 from . import functional as F
 from . import init
 from .activation import ReLU
-from .module import Module, Parameter, Sequential
+from .container import Sequential
+from .module import Module, Parameter
 
 
 class Linear(Module):

@@ -273,8 +273,8 @@ def test_every_op_of_the_project_has_a_count():
     import importlib
     import inspect
     modules = ["autograd.ops.elementwise", "autograd.ops.reduce", "autograd.ops.shape", "autograd.ops.linalg",
-               "autograd.value", "nn.functional", "nn.loss", "nn.conv", "nn.normalization", "nn.embedding",
-               "nn.attention"]
+               "autograd.value", "nn.functional", "nn.loss", "nn.conv", "nn.pooling", "nn.normalization",
+               "nn.embedding", "nn.attention", "autograd.inplace"]
     ops = set()
     for name in modules:
         module = importlib.import_module(name)
