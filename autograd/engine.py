@@ -10,6 +10,8 @@ from __future__ import annotations
 from heapq import heappop, heappush
 from typing import Any, Sequence
 
+from numpy import ndarray
+
 from .errors import BackwardError, GraphFreedError
 from .function import Node, Variable, observers, parent_of
 from .grad_mode import set_grad_enabled
@@ -112,8 +114,10 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
             for inp, needs, g in zip(node.inputs, node.needs_input_grad, input_grads):
                 if not needs or g is None:
                     continue
-                if reduce:
-                    g = inp._reduce_grad(g, node)
+                if reduce:  # a Tensor: sum back over broadcast axes and keep the dtype (when needed at all)
+                    data = inp.data
+                    if type(g) is not ndarray or g.shape != data.shape or g.dtype is not data.dtype:
+                        g = inp._reduce_grad(g, node)
                 if inp._version < node.seq:
                     child = inp._node
                 else:  # changed in place after this op used it: follow the edge as it was then

@@ -584,12 +584,15 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if (type(x) is float or type(x) is int) and x:  # not 0: 0.0 and -0.0 are equal keys but differ in sign
-        key = (type(x), x, like.data.dtype)
-        constant = _scalar_constants.get(key)
+        by_number = _scalar_constants.get(like.data.dtype)
+        if by_number is None:
+            by_number = _scalar_constants[like.data.dtype] = {}
+        key = x if like.data.dtype.kind == "f" else (type(x), x)  # for float Tensors 2 and 2.0 are the same
+        constant = by_number.get(key)
         if constant is None:
-            if len(_scalar_constants) > 4096:
-                _scalar_constants.clear()
-            constant = _scalar_constants[key] = _number_constant(x, like)
+            if len(by_number) > 4096:
+                by_number.clear()
+            constant = by_number[key] = _number_constant(x, like)
         return constant
     if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
         return _number_constant(x, like)
@@ -609,7 +612,7 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     return Tensor._constant(array)
 
 
-# Python numbers met in expressions (x * 0.5, 1 - y) become constant Tensors once per (number, dtype): they are
+# Python numbers met in expressions (x * 0.5, 1 - y) become constant Tensors once per dtype and number: they are
 # never modified, so sharing them saves making a new array for every operation.
 _scalar_constants: dict = {}
 
