@@ -174,8 +174,13 @@ def _apply(cls: Any, args: tuple) -> Any:
     needs = tuple(needs)
     # Node.__init__, inlined: this runs once per operation
     ctx = _new_node(Node)
-    ctx.fn, ctx.inputs, ctx.needs_input_grad, ctx.kind = cls, args, _needs_cache.setdefault(needs, needs), kind
-    ctx.seq, ctx._saved, ctx.retains_grad = next(_creation_counter), (), kind._retains_grad
+    ctx.fn = cls
+    ctx.inputs = args
+    ctx.needs_input_grad = _needs_cache.setdefault(needs, needs)
+    ctx.kind = kind
+    ctx.seq = next(_creation_counter)
+    ctx._saved = ()
+    ctx.retains_grad = kind._retains_grad
     state = _state
     if state.scope is not None:
         ctx.scope = state.scope
