@@ -9,7 +9,7 @@ threads would distort the figures); the table shows medians and the ratio to the
 
 W1 scalar MLP step (Value) vs micrograd; W2 depth (a chain of N steps); W3 MLP step vs hand-written numpy; W4 per-op
 overhead vs plain numpy; W5 conv step vs hand-written im2col numpy; W6 memory of 20 MLP steps vs hand-written numpy;
-WP profiler overhead when off; WA anomaly-mode overhead when off.
+WP profiler overhead when off; WA anomaly-mode overhead when off; WM memory over 2,000 training steps (flat).
 """
 from __future__ import annotations
 
@@ -291,6 +291,33 @@ def wa() -> None:
     row("inside detect_anomaly() (what checking costs)", median_time(inside, repeat=10, warmup=2), before)
 
 
+# --- WM: memory over a long training loop ------------------------------------------------------------------------
+def wm(steps: int = 2000) -> None:
+    print(f"WM  memory over {steps:,} training steps of a small MLP (64-128-10, batch 64, nn + F + optim.Adam)")
+    import tracemalloc
+
+    import nn
+    import nn.functional as F
+    import optim
+    rng = np.random.default_rng(0)
+    X, y = Tensor(rng.standard_normal((64, 64)).astype(np.float32)), Tensor(rng.integers(0, 10, 64))
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    tracemalloc.start()
+    marks = {}
+    for step in range(1, steps + 1):
+        loss = F.cross_entropy(model(X), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step in (200, 500, 1000, steps):
+            marks[step] = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    for step, current in marks.items():
+        print(f"  after step {step:>5,}: {current / 1e3:9.1f} kB traced, {(current - marks[200]) / 1e3:+8.1f} kB since "
+              "step 200")
+
+
 def _workloads(depth: int) -> dict:
     def nn_workload(name: str):
         def run() -> None:
@@ -303,12 +330,12 @@ def _workloads(depth: int) -> dict:
         workloads_profile.wp()
 
     return {"W1": w1, "W2": lambda: w2(depth), "W3": w3, "W4": w4, "W5": nn_workload("w5"),
-            "W6": nn_workload("w6"), "WP": profile_workload, "WA": wa}
+            "W6": nn_workload("w6"), "WP": profile_workload, "WA": wa, "WM": wm}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("workloads", nargs="*", default=["W1", "W3", "W4", "W5", "W6", "WP", "WA", "W2"])
+    parser.add_argument("workloads", nargs="*", default=["W1", "W3", "W4", "W5", "W6", "WP", "WA", "WM", "W2"])
     parser.add_argument("--depth", type=int, default=1_000_000, help="N for W2")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
