@@ -81,29 +81,22 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                 raise GraphFreedError(
                     f"backward: the graph through {node.name} was already freed by a previous backward(); "
                     "pass retain_graph=True to the first backward() to go through it again")
-            if node.n_outputs == 1:
+            if node.n_outputs == 1 and node.hooks is None and not node_captures:
+                # the common case, kept lean: one output, no hooks, nothing captured
                 if reduce:
                     handed.add(id(grads))
-                grads = (grads,)
+                if node.retains_grad and captured is None:
+                    if reduce:
+                        _retain(node, (grads,))
+                    else:  # a Value: keep its float (or, under create_graph, Value) gradient as it is
+                        old = node.retained_grad
+                        node.retained_grad = grads if old is None else old + grads
+                if observers:
+                    input_grads = _observed_backward(node, (grads,))
+                else:
+                    input_grads = node.fn.backward(node, grads)
             else:
-                grads = tuple([node.kind._zeros_for(node, i) if g is None else g for i, g in enumerate(grads)])
-                handed.update(map(id, grads))
-            if node.hooks is not None:
-                grads = _run_node_hooks(node, grads)
-            if node.retains_grad and captured is None:
-                if reduce or node.n_outputs != 1:
-                    _retain(node, grads)
-                else:  # a Value: keep its float (or, under create_graph, Value) gradient as it is
-                    old = node.retained_grad
-                    node.retained_grad = grads[0] if old is None else old + grads[0]
-            if node_captures and node in node_captures:
-                for index, i in node_captures[node]:
-                    captured[i] = grads[index]
-
-            if observers:
-                input_grads = _observed_backward(node, grads)
-            else:
-                input_grads = node.fn.backward(node, *grads)
+                input_grads = _general_backward(node, grads, reduce, handed, captured, node_captures)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             if len(input_grads) != len(node.inputs):
@@ -146,6 +139,28 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
     if captured is None:
         return None
     return [captured.get(i) for i in range(len(inputs))]
+
+
+def _general_backward(node: Node, grads: Any, reduce: bool, handed: set, captured: dict | None,
+                      node_captures: dict) -> Any:
+    """A Node's backward with everything around it: several outputs, hooks, retained or captured gradients."""
+    if node.n_outputs == 1:
+        if reduce:
+            handed.add(id(grads))
+        grads = (grads,)
+    else:
+        grads = tuple([node.kind._zeros_for(node, i) if g is None else g for i, g in enumerate(grads)])
+        handed.update(map(id, grads))
+    if node.hooks is not None:
+        grads = _run_node_hooks(node, grads)
+    if node.retains_grad and captured is None:
+        _retain(node, grads)
+    if node in node_captures:
+        for index, i in node_captures[node]:
+            captured[i] = grads[index]
+    if observers:
+        return _observed_backward(node, grads)
+    return node.fn.backward(node, *grads)
 
 
 def _observed_backward(node: Node, grads: tuple) -> Any:

@@ -584,10 +584,11 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if (type(x) is float or type(x) is int) and x:  # not 0: 0.0 and -0.0 are equal keys but differ in sign
-        by_number = _scalar_constants.get(like.data.dtype)
+        dtype = like.data.dtype
+        by_number = _scalar_constants.get(dtype)
         if by_number is None:
-            by_number = _scalar_constants[like.data.dtype] = {}
-        key = x if like.data.dtype.kind == "f" else (type(x), x)  # for float Tensors 2 and 2.0 are the same
+            by_number = _scalar_constants[dtype] = {}
+        key = x if dtype.kind == "f" else (type(x), x)  # for float Tensors 2 and 2.0 are the same constant
         constant = by_number.get(key)
         if constant is None:
             if len(by_number) > 4096:
