@@ -7,27 +7,13 @@ import pytest
 
 import optim
 from autograd import Tensor
+from quadratic import A, B, X0
+from quadratic import engine_path as quadratic_path
 
-# f(x) = 0.5 x^T A x - b^T x, so grad f(x) = A x - b
-A = np.array([[3.0, 0.5, 0.0], [0.5, 2.0, 0.3], [0.0, 0.3, 1.0]])
-B = np.array([1.0, -2.0, 0.5])
-X0 = np.array([0.5, -1.0, 2.0])
-
-
-def quadratic(x: Tensor) -> Tensor:
-    return 0.5 * (x @ (Tensor(A) @ x)) - (x * Tensor(B)).sum()
 
 
 def engine_path(make_optimizer, steps: int = 8) -> np.ndarray:
-    x = Tensor(X0, requires_grad=True)
-    optimizer = make_optimizer([x])
-    path = []
-    for _ in range(steps):
-        optimizer.zero_grad()
-        quadratic(x).backward()
-        optimizer.step()
-        path.append(x.data.copy())
-    return np.array(path)
+    return quadratic_path(make_optimizer, steps)
 
 
 def rmsprop_by_hand(steps: int = 8, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
