@@ -9,7 +9,6 @@ import tracemalloc
 import weakref
 
 import numpy as np
-import pytest
 
 import autograd as ag
 from autograd.function import Node
@@ -30,6 +29,17 @@ def _loss(params, x, labels):
         if i + 2 < len(params):
             h = h.tanh()
     return (h.logsumexp(axis=1) - h[np.arange(len(labels)), labels]).mean()
+
+
+def _train(params, x, labels, steps, lr=0.1):
+    for _ in range(steps):
+        loss = _loss(params, x, labels)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with ag.no_grad():
+            for p in params:
+                p.data -= lr * p.grad.data
 
 
 def test_backward_releases_what_the_graph_saved_for_backward():
@@ -86,22 +96,10 @@ def test_two_thousand_steps_keep_memory_flat():
     params = _mlp_params(rng, sizes=(16, 32, 4), dtype=np.float32)
     x = ag.Tensor(rng.standard_normal((32, 16)).astype(np.float32))
     labels = rng.integers(0, 4, 32)
-
-    def step():
-        loss = _loss(params, x, labels)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with ag.no_grad():
-            for p in params:
-                p.data -= 0.01 * p.grad.data
-
-    for _ in range(1000):  # warm-up: Python's free lists and numpy's caches fill up, then stop growing
-        step()
+    _train(params, x, labels, 1000, lr=0.01)  # warm-up: Python's free lists and numpy's caches fill, then stop growing
     gc.collect()
     blocks = sys.getallocatedblocks()
-    for _ in range(1000):
-        step()
+    _train(params, x, labels, 1000, lr=0.01)
     gc.collect()
     # keeping even one object per step (an array, a node, a tuple) would add 1,000 blocks
     assert sys.getallocatedblocks() - blocks < 200
@@ -150,41 +148,17 @@ def test_no_grad_in_one_thread_does_not_affect_another():
     assert seen["inference"] is False
 
 
-@pytest.mark.parametrize("seed", [0])
-def test_two_threads_training_two_models_get_correct_gradients(seed):
-    rng = np.random.default_rng(seed)
-    data = [(rng.standard_normal((20, 8)), rng.integers(0, 3, 20)) for _ in range(2)]
+def test_two_threads_training_two_models_get_correct_gradients():
+    rng = np.random.default_rng(0)
+    data = [(ag.Tensor(rng.standard_normal((20, 8))), rng.integers(0, 3, 20)) for _ in range(2)]
     start = [_mlp_params(np.random.default_rng(10 + i)) for i in range(2)]
-    results = {}
-
-    def train(i):
-        params = start[i]
-        x, labels = ag.Tensor(data[i][0]), data[i][1]
-        for _ in range(30):
-            loss = _loss(params, x, labels)
-            for p in params:
-                p.grad = None
-            loss.backward()
-            with ag.no_grad():
-                for p in params:
-                    p.data -= 0.1 * p.grad.data
-        results[i] = [p.data.copy() for p in params]
-
-    threads = [threading.Thread(target=train, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=_train, args=(start[i], *data[i], 30)) for i in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     for i in range(2):  # the same training run alone, in this thread, must give the same parameters
-        params = _mlp_params(np.random.default_rng(10 + i))
-        x, labels = ag.Tensor(data[i][0]), data[i][1]
-        for _ in range(30):
-            loss = _loss(params, x, labels)
-            for p in params:
-                p.grad = None
-            loss.backward()
-            with ag.no_grad():
-                for p in params:
-                    p.data -= 0.1 * p.grad.data
-        for got, want in zip(results[i], params):
-            np.testing.assert_allclose(got, want.data, rtol=1e-12)
+        alone = _mlp_params(np.random.default_rng(10 + i))
+        _train(alone, *data[i], 30)
+        for got, want in zip(start[i], alone):
+            np.testing.assert_allclose(got.data, want.data, rtol=1e-12)
