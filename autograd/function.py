@@ -58,8 +58,8 @@ class Node:
     Ops may set any other attribute on it in forward (ctx.mask = ...) for their backward.
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "kind", "seq", "_saved", "retains_grad", "__dict__",
-                 "__weakref__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "kind", "seq", "_saved", "retains_grad", "retained_grad",
+                 "__dict__", "__weakref__")
 
     # rarely changed: class-level defaults keep the per-op record small and fast to make
     n_outputs = 1
@@ -67,7 +67,6 @@ class Node:
     outputs_modified = False
     scope: tuple | None = None  # the module calls it was made in, e.g. (("", "MLP"), ("layers.0", "Linear"))
     hooks: list | None = None
-    retained_grad: Any = None
 
     def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple, kind: type) -> None:
         self.fn = fn
@@ -77,6 +76,7 @@ class Node:
         self.seq = next(_creation_counter)  # Nodes made later get larger numbers: backward visits newest first
         self._saved: tuple | None = ()
         self.retains_grad = kind._retains_grad  # always for Value; for Tensor after retain_grad()
+        self.retained_grad: Any = None  # the gradient of its output, kept after backward when retains_grad
 
     @property
     def name(self) -> str:
@@ -184,6 +184,7 @@ def _apply(cls: Any, args: tuple) -> Any:
     ctx.seq = next(_creation_counter)
     ctx._saved = ()
     ctx.retains_grad = kind._retains_grad
+    ctx.retained_grad = None
     state = _state
     if state.scope is not None:
         ctx.scope = state.scope
