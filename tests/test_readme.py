@@ -1,0 +1,36 @@
+"""The README's tour runs as written (the training snippet with a small synthetic data set standing in for X, y)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+
+
+def test_the_tour_runs_and_its_printed_gradients_are_right(capsys):
+    namespace: dict = {}
+    exec(compile(_python_blocks()[0], "README tour", "exec"), namespace)
+    assert capsys.readouterr().out.startswith("6.0 -4.0\n")
+    w = namespace["w"]
+    assert namespace["hvp"].shape == w.shape and np.isfinite(namespace["hvp"].data).all()
+
+
+def test_the_training_snippet_lowers_the_loss():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((256, 64)).astype(np.float32)
+    y = X[:, :10].argmax(axis=1)  # a rule the model can learn
+    namespace = {"X": X, "y": y}
+    code = _python_blocks()[1]
+    epoch = code[code.index("for xb, yb"):]
+    exec(compile(code, "README training", "exec"), namespace)  # builds the model and trains one epoch
+    F, model = namespace["F"], namespace["model"]
+    before = F.cross_entropy(model(X), y).item()
+    for _ in range(10):
+        exec(compile(epoch, "README training", "exec"), namespace)
+    assert F.cross_entropy(model(X), y).item() < 0.7 * before
