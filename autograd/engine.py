@@ -112,7 +112,7 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                     if type(g) is not ndarray or g.shape != data.shape or g.dtype is not data.dtype:
                         g = inp._reduce_grad(g, node)
                 if inp._version < node.seq:
-                    child = inp._node
+                    child, index = inp._node, inp._index
                 else:  # changed in place after this op used it: follow the edge as it was then
                     child, index = parent_of(inp, node.seq)
                 if child is None:
@@ -129,9 +129,9 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                 if child.n_outputs == 1:
                     buffers[child] = buffers[child] + g
                 else:
-                    _add_to_slot(buffers, child, inp._index if inp._version < node.seq else index, g)
+                    _add_to_slot(buffers, child, index, g)
             if not retain_graph:
-                node._saved = None  # release(), inlined: this loop runs once per op of the graph
+                node._saved = None  # free what forward saved; the graph's structure stays, for drawings
         for leaf, g in hooked.values():
             for hook in list(leaf._hooks):
                 g = leaf._call_hook(hook, g)

@@ -55,7 +55,11 @@ class Node:
         inputs: the positional arguments of `apply`, Variables and plain values alike.
         needs_input_grad: for each input, whether a gradient must flow to it.
         kind: the class of its outputs (Tensor or Value).
-    Ops may set any other attribute on it in forward (ctx.mask = ...) for their backward.
+        seq: its creation number; Nodes made later get larger numbers, and backward visits newest first.
+        retains_grad, retained_grad: whether backward keeps the gradient of its output (always for Value, for Tensor
+            after retain_grad()), and that gradient.
+    Ops may set any other attribute on it in forward (ctx.kernel_size = ...), for their backward and for drawings.
+    Nodes are made by Function.apply only.
     """
 
     __slots__ = ("fn", "inputs", "needs_input_grad", "kind", "seq", "_saved", "retains_grad", "retained_grad",
@@ -67,16 +71,6 @@ class Node:
     outputs_modified = False
     scope: tuple | None = None  # the module calls it was made in, e.g. (("", "MLP"), ("layers.0", "Linear"))
     hooks: list | None = None
-
-    def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple, kind: type) -> None:
-        self.fn = fn
-        self.inputs = inputs
-        self.needs_input_grad = needs_input_grad
-        self.kind = kind
-        self.seq = next(_creation_counter)  # Nodes made later get larger numbers: backward visits newest first
-        self._saved: tuple | None = ()
-        self.retains_grad = kind._retains_grad  # always for Value; for Tensor after retain_grad()
-        self.retained_grad: Any = None  # the gradient of its output, kept after backward when retains_grad
 
     @property
     def name(self) -> str:
@@ -123,10 +117,6 @@ class Node:
         if self.hooks is None:
             self.hooks = []
         self.hooks.append((index, hook))
-
-    def release(self) -> None:
-        """Drop what forward saved (after a backward without retain_graph); settings kept on ctx stay, for drawings."""
-        self._saved = None
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
@@ -175,7 +165,7 @@ def _apply(cls: Any, args: tuple) -> Any:
         raise TypeError(f"{cls.__name__}.apply: expected at least one Tensor or Value argument, got "
                         f"{', '.join(type(a).__name__ for a in args) or 'no arguments'}")
     needs = tuple(needs)
-    # Node.__init__, inlined: this runs once per operation
+    # the record, filled in field by field (no __init__ call: this runs once per operation)
     ctx = _new_node(Node)
     ctx.fn = cls
     ctx.inputs = args
@@ -204,12 +194,10 @@ def _apply(cls: Any, args: tuple) -> Any:
         if ctx._saved:
             _mark_saved_outputs(ctx, out)
         return tuple([kind._from_node(o, ctx, i) for i, o in enumerate(out)])
-    saved = ctx._saved
-    if saved:
-        for item in saved:
-            if item is out:  # the op saved its own output: note where, so create_graph can rebuild it
-                ctx._saved_outputs = tuple([0 if s is out else None for s in saved])
-                break
+    for item in ctx._saved:
+        if item is out:
+            _mark_saved_outputs(ctx, (out,))
+            break
     return kind._from_node(out, ctx, 0)
 
 
@@ -244,7 +232,7 @@ class module_scope:
 
 
 class OpObserver:
-    """Watches every op as it runs: the profiler, anomaly mode and the drawing's module grouping are observers.
+    """Watches every op as it runs, forward and backward: the profiler and anomaly mode are observers.
 
     Ordinary runs have none and pay one list check per op.
     """

@@ -74,7 +74,6 @@ class Tensor(Variable):
     _reduces_grad = True  # gradients are summed back over broadcast axes and cast to the dtype
     _retains_grad = False
     _grad: Tensor | None = None
-    _hooks: list | None = None
     name: str | None = None  # set on parameters by nn.Module, shown in drawings
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -116,8 +115,6 @@ class Tensor(Variable):
     def _reduce_grad(self, g: Any, node: Node) -> Any:
         """The gradient `g` sent to this Tensor, summed back over broadcast axes and cast to this Tensor's dtype."""
         data = self.data
-        if type(g) is np.ndarray and g.shape == data.shape and g.dtype is data.dtype:
-            return g
         if not isinstance(g, (np.ndarray, Tensor)):
             g = np.asarray(g)
         if g.shape != data.shape:
