@@ -111,10 +111,8 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                     data = inp.data
                     if type(g) is not ndarray or g.shape != data.shape or g.dtype is not data.dtype:
                         g = inp._reduce_grad(g, node)
-                if inp._version < node.seq:
-                    child, index = inp._node, inp._index
-                else:  # changed in place after this op used it: follow the edge as it was then
-                    child, index = parent_of(inp, node.seq)
+                # an input changed in place after this op used it: follow the edge as it was then
+                child = inp._node if inp._version < node.seq else parent_of(inp, node.seq)[0]
                 if child is None:
                     if captured is None and inp._hooks is None:
                         inp._accumulate(g, handed)
@@ -129,7 +127,7 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                 if child.n_outputs == 1:
                     buffers[child] = buffers[child] + g
                 else:
-                    _add_to_slot(buffers, child, index, g)
+                    _add_to_slot(buffers, child, parent_of(inp, node.seq)[1], g)
             if not retain_graph:
                 node._saved = None  # free what forward saved; the graph's structure stays, for drawings
         for leaf, g in hooked.values():

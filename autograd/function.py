@@ -191,7 +191,7 @@ def _apply(cls: Any, args: tuple) -> Any:
     if type(out) is tuple:
         ctx.n_outputs = len(out)
         ctx.outputs_meta = [kind._meta(o) for o in out]
-        if ctx._saved:
+        if any(item is o for item in ctx._saved for o in out):
             _mark_saved_outputs(ctx, out)
         return tuple([kind._from_node(o, ctx, i) for i, o in enumerate(out)])
     for item in ctx._saved:
@@ -304,6 +304,12 @@ def parent_of(x: Variable, seq: int) -> tuple[Node | None, int]:
 
 def _mark_saved_outputs(ctx: Node, outs: tuple) -> None:
     """Note which saved items are outputs of the op, so create_graph can rebuild them as graph values."""
-    marks = tuple(next((i for i, o in enumerate(outs) if item is o), None) for item in ctx._saved)
-    if any(m is not None for m in marks):
-        ctx._saved_outputs = marks
+    marks = []
+    for item in ctx._saved:  # plain loops: this runs for every op that saves its output (exp, tanh, ...)
+        index = None
+        for i, out in enumerate(outs):
+            if item is out:
+                index = i
+                break
+        marks.append(index)
+    ctx._saved_outputs = tuple(marks)
