@@ -13,6 +13,7 @@ import numpy as np
 from autograd import Tensor
 from autograd.errors import AutogradError
 from autograd.function import mark_modified, module_scope
+from autograd.grad_mode import _state
 
 
 class Parameter(Tensor):
@@ -250,7 +251,6 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from autograd.grad_mode import _state
         outer = _state.scope
         if outer is None:
             self._name_parameters()
@@ -264,11 +264,17 @@ class Module:
         """Called on the outermost module: give every sub-module and parameter its dotted name (for drawings)."""
         if self.__dict__.get("_named_version") == _structure_version[0]:
             return
+        changed = False
         for name, m in self.named_modules():
-            object.__setattr__(m, "_scope_name", name)
+            if m.__dict__.get("_scope_name") != name:
+                object.__setattr__(m, "_scope_name", name)
+                changed = True
         for name, p in self.named_parameters():
-            p.name = name
-        _structure_version[0] += 1  # other roots sharing these modules must rename before their next call
+            if p.name != name:
+                p.name = name
+                changed = True
+        if changed:  # other roots sharing these modules must rename before their next call
+            _structure_version[0] += 1
         object.__setattr__(self, "_named_version", _structure_version[0])
 
     # --- state -------------------------------------------------------------------------------------------------

@@ -266,6 +266,27 @@ def test_names_follow_the_outermost_module_after_a_submodule_was_called_alone():
     assert net.first.fc.weight.name == "first.fc.weight"
 
 
+def test_two_top_level_modules_called_alternately_rename_nothing_after_the_first_calls():
+    from nn import module as module_file
+    net, loss = Net(), nn.MSELoss()
+    x, target = Tensor(np.ones((1, 3))), Tensor(np.zeros((1, 2)))
+    loss(net(x), target)
+    version = module_file._structure_version[0]
+    for _ in range(3):
+        loss(net(x), target)
+    assert module_file._structure_version[0] == version
+    assert net.first.fc.weight.name == "first.fc.weight"
+
+
+def test_alternating_a_whole_model_and_its_submodule_keeps_renaming():
+    net = Net()
+    for _ in range(2):
+        net.first(Tensor(np.ones((1, 3))))
+        assert net.first.fc.weight.name == "fc.weight"
+        net(Tensor(np.ones((1, 3))))
+        assert net.first.fc.weight.name == "first.fc.weight"
+
+
 def test_ops_made_inside_a_module_record_its_scope():
     net = Net()
     y = net(Tensor(np.ones((1, 3))))
