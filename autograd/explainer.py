@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .engine import topological_order
+from .engine import _add_to_slot, topological_order
 from .errors import BackwardError, GraphFreedError
 from .function import Node, Variable, parent_of
 from .grad_mode import set_grad_enabled
@@ -396,7 +396,10 @@ def explain(root: Variable, grad: Any = None) -> Explanation:
         steps: list[Step] = []
         buffers: dict = {}
         if root._node is not None:
-            buffers[root._node] = seed if root._node.n_outputs == 1 else _slot(None, root._node, root._index, seed)
+            if root._node.n_outputs == 1:
+                buffers[root._node] = seed
+            else:
+                _add_to_slot(buffers, root._node, root._index, seed)
             for node in topological_order([root._node]):
                 if node not in buffers:
                     continue  # no gradient reached it (a backward returned None), as in the engine
@@ -404,31 +407,31 @@ def explain(root: Variable, grad: Any = None) -> Explanation:
     return Explanation(root, steps, grads, seed, graph)
 
 
-def _slot(slots: list | None, node: Node, index: int, g: Any) -> list:
-    slots = slots if slots is not None else [None] * node.n_outputs
-    slots[index] = g if slots[index] is None else slots[index] + g
-    return slots
-
-
-def _explain_node(node: Node, upstream: Any, grads: dict, buffers: dict, steps: list, names: dict) -> None:
+def _run_backward(node: Node, grads: tuple) -> tuple:
+    """`node`'s own backward on `grads`, with the engine's checks (graph freed, one gradient per input); the
+    engine words these inline, so explain's wording of them lives here only."""
     if node._saved is None:
         raise GraphFreedError(
             f"explain: the graph through {node.name} was already freed by backward(); call explain() before "
             "backward(), or call backward(retain_graph=True)")
+    sent = _as_tuple(node.fn.backward(node, *grads))
+    if len(sent) != len(node.inputs):
+        raise BackwardError(f"{node.name}.backward returned {len(sent)} gradient(s) but forward took "
+                            f"{len(node.inputs)} input(s); return one per forward input, None for those that need none")
+    return sent
+
+
+def _explain_node(node: Node, upstream: Any, grads: dict, buffers: dict, steps: list, names: dict) -> None:
     kind = node.kind
     if node.n_outputs == 1:
         ups = (upstream,)
     else:
         ups = tuple(kind._zeros_for(node, i) if g is None else g for i, g in enumerate(upstream))
-    sent = _as_tuple(node.fn.backward(node, *ups))
-    if len(sent) != len(node.inputs):
-        raise BackwardError(f"{node.name}.backward returned {len(sent)} gradient(s) but forward took "
-                            f"{len(node.inputs)} input(s); return one per forward input, None for those that need none")
+    sent = _run_backward(node, ups)
     local = None
     scalar = all(np.size(u) == 1 for u in ups) and node.n_outputs == 1
     if scalar:  # backward is linear in the upstream gradient: with upstream 1 it gives the local derivatives
-        ones = tuple(u * 0 + 1 for u in ups)
-        local = _as_tuple(node.fn.backward(node, *ones))
+        local = _run_backward(node, tuple(u * 0 + 1 for u in ups))
     output = names.get(("n", id(node), 0), node.name.lower()) if node.n_outputs == 1 else \
         ", ".join(names.get(("n", id(node), i), f"{node.name.lower()}[{i}]") for i in range(node.n_outputs))
     graph_inputs = [i for i, inp in enumerate(node.inputs) if isinstance(inp, Variable)]
@@ -445,7 +448,7 @@ def _explain_node(node: Node, upstream: Any, grads: dict, buffers: dict, steps: 
             if child.n_outputs == 1:
                 buffers[child] = g if child not in buffers else buffers[child] + g
             else:
-                buffers[child] = _slot(buffers.get(child), child, index, g)
+                _add_to_slot(buffers, child, index, g)
         loc = None
         if local is not None and np.size(inp.data) == 1 and local[position] is not None:
             loc = local[position]
