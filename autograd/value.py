@@ -152,6 +152,8 @@ class Value(Variable):
         v.data = data
         v._node = node
         v._requires_grad = True
+        if index:
+            v._index = index
         return v
 
     @classmethod
@@ -198,7 +200,10 @@ class Value(Variable):
         node = self._node
         if node is None:
             return self._grad
-        return 0.0 if node.retained_grad is None else node.retained_grad
+        g = node.retained_grad
+        if g is None:
+            return 0.0
+        return g[self._index] if isinstance(g, list) else g
 
     @grad.setter
     def grad(self, value: Any) -> None:

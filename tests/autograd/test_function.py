@@ -175,6 +175,21 @@ def test_custom_function_on_values():
     assert h.data == 2.0
 
 
+
+def test_multi_output_custom_function_on_values():
+    a, b = Value(3.0), Value(2.0)
+    s, d = SumAndDifference.apply(a, b)
+    assert (s.data, d.data) == (5.0, 1.0)
+    (s * s + d * 10).backward()  # dL/ds = 2s = 10, dL/dd = 10: a gets 10 + 10, b gets 10 - 10
+    assert a.grad == 20.0 and b.grad == 0.0
+    assert s.grad == 10.0 and d.grad == 10.0  # each output's own gradient, not the Node's list
+    a, b = Value(3.0), Value(2.0)
+    s, d = SumAndDifference.apply(a, b)
+    (d * 5).backward()  # only the second output is used
+    assert (a.grad, b.grad) == (5.0, -5.0)
+    assert s.grad == 0.0 and d.grad == 5.0
+
+
 # --- mistakes a custom op can make -------------------------------------------------------------------------------
 
 
