@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .explainer import Explanation, collect, explain, fmt, norm, own_name, value_key
+from .explainer import Explanation, _forward_params, collect, explain, fmt, norm, own_name, value_key
 from .function import Variable
 from .render import Drawing
 from .value import Value
@@ -52,7 +52,7 @@ class _Item:
 
 def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR", max_nodes: int = 300,
          group_modules: bool = True, highlight: Any = None, step: int | None = None,
-         legend: bool | None = None) -> Drawing:
+         legend: bool | None = None, explanation: Explanation | None = None) -> Drawing:
     """Draw the graph that computed `root`.
 
     Args:
@@ -66,14 +66,10 @@ def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: 
         step: draw the backward pass after the first `step` steps of `explain(root)`: those gradients filled in and
             the current edge marked; real `.grad` is neither shown nor changed.
         legend: show what the colours and shapes mean (default: for Tensor graphs).
+        explanation: for `step`, an `explain(root)` already made (a slider draws every step from one).
     Returns:
         A Drawing (SVG in Jupyter, `.source`, `.render(path)`, `.save_svg(path)`).
     """
-    return _draw(root, show_data, show_grad, rankdir, max_nodes, group_modules, highlight, step, legend, None)
-
-
-def _draw(root: Any, show_data: bool, show_grad: bool, rankdir: str, max_nodes: int, group_modules: bool,
-          highlight: Any, step: int | None, legend: bool | None, explanation: Explanation | None) -> Drawing:
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     for r in roots:
         if not isinstance(r, Variable):
@@ -86,18 +82,23 @@ def _draw(root: Any, show_data: bool, show_grad: bool, rankdir: str, max_nodes: 
         raise ValueError(f"draw: max_nodes must be a positive int, got {max_nodes!r}")
     current = None
     grads = None
-    explanation = None if step is None else explanation
-    if step is not None:
+    if step is None:
+        explanation = None
+        graph = collect(roots)
+    else:
         if len(roots) != 1:
             raise ValueError(f"draw: step= needs a single root, got {len(roots)}")
-        explanation = explanation or explain(roots[0])
+        if explanation is None:
+            explanation = explain(roots[0])
+        elif explanation.root is not roots[0]:
+            raise ValueError("draw: explanation= was made for another root; pass explain(root) of the root drawn")
         if not isinstance(step, int) or not 0 <= step <= len(explanation):
             raise ValueError(f"draw: step must be an int from 0 to {len(explanation)} (the number of backward steps), "
                              f"got {step!r}")
         grads = explanation.grads_after(step)
         current = explanation.steps[step - 1] if step else None
+        graph = explanation.graph  # explain walked the graph already
     scalar = isinstance(roots[0], Value)
-    graph = collect(roots)
     items, edges = _items(graph, roots)
     reps, notes = _fit(items, edges, max_nodes, roots)
     marked = _highlighted(items, edges, highlight)
@@ -423,11 +424,7 @@ class _Painter:
 
 def _op_attributes(node: Any) -> str:
     """Key settings of an op: its non-graph forward arguments (axis=1) and known ctx attributes (kernel_size)."""
-    try:
-        params = [p for p in inspect.signature(node.fn.forward).parameters.values()][1:]
-    except (TypeError, ValueError):
-        params = []
-    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    names = _forward_params(node.fn)[0]
     shown = {}
     for name, value in zip(names, node.inputs):
         if isinstance(value, Variable) or value is None or value is False:
@@ -589,17 +586,14 @@ def step_through(root: Variable, **options: Any) -> Any:
         import ipywidgets
     except ImportError:
         raise ImportError("step_through needs ipywidgets: pip install ipywidgets (or use draw(root, step=k))") from None
-    explanation = explain(root)
-    settings = dict(show_data=True, show_grad=True, rankdir="LR", max_nodes=300, group_modules=True, highlight=None,
-                    legend=None)
-    unknown = set(options) - set(settings)
+    allowed = set(inspect.signature(draw).parameters) - {"root", "step", "explanation"}
+    unknown = set(options) - allowed
     if unknown:
-        raise TypeError(f"step_through: unknown option(s) {sorted(unknown)}; use {sorted(settings)}")
-    settings.update(options)
+        raise TypeError(f"step_through: unknown option(s) {sorted(unknown)}; use {sorted(allowed)}")
+    explanation = explain(root)
 
     def show(step: int) -> Drawing:
-        return _draw(root, settings["show_data"], settings["show_grad"], settings["rankdir"], settings["max_nodes"],
-                     settings["group_modules"], settings["highlight"], step, settings["legend"], explanation)
+        return draw(root, step=step, explanation=explanation, **options)
 
     slider = ipywidgets.IntSlider(value=0, min=0, max=len(explanation), step=1, description="step",
                                   continuous_update=False)

@@ -386,6 +386,44 @@ def test_step_through_slider_spans_the_steps():
     assert "backward step 3 of 6" in widget.result.source
 
 
+def test_step_walks_the_graph_once_through_the_explanation(monkeypatch):
+    import autograd.explainer as explainer
+    import autograd.viz as viz
+    L, _ = lesson()
+    real, walks = explainer.collect, []
+
+    def counted(roots):
+        walks.append(roots)
+        return real(roots)
+
+    monkeypatch.setattr(viz, "collect", counted)
+    monkeypatch.setattr(explainer, "collect", counted)
+    draw(L)
+    assert len(walks) == 1
+    draw(L, step=2)
+    assert len(walks) == 2  # explain's walk, reused by the drawing
+    ex = explain(L)
+    draw(L, step=3, explanation=ex)
+    assert len(walks) == 3  # a given explanation: no walk at all
+
+
+def test_step_with_an_explanation_of_another_root_is_a_clear_error():
+    L, _ = lesson()
+    other = Value(1.0) * 2.0
+    with pytest.raises(ValueError, match="explanation= was made for another root"):
+        draw(L, step=1, explanation=explain(other))
+
+
+def test_step_through_passes_its_options_to_draw_and_rejects_unknown_ones():
+    pytest.importorskip("ipywidgets")
+    L, _ = lesson()
+    widget = step_through(L, rankdir="TB", show_data=False)
+    widget.children[0].value = 2
+    assert "rankdir=TB" in widget.result.source and "data " not in widget.result.source
+    with pytest.raises(TypeError, match=r"unknown option\(s\) \['colour'\]"):
+        step_through(L, colour="red")
+
+
 # --- rendering -------------------------------------------------------------------------------------------------
 @pytest.fixture
 def pure_path():
