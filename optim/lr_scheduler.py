@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 from bisect import bisect_right
 from typing import Any, Callable, Iterable
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_number
 
 
 class LRScheduler:
@@ -30,9 +29,8 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         name = type(self).__name__
         _check_optimizer(name, optimizer)
-        if not isinstance(last_epoch, numbers.Integral) or last_epoch < -1:
-            raise ValueError(f"{name}: last_epoch must be an integer >= -1 (-1 starts a new schedule), "
-                             f"got {last_epoch!r}")
+        check_number(name, "last_epoch", last_epoch, "an integer >= -1 (-1 starts a new schedule)",
+                     lambda v: v >= -1, integer=True)
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
@@ -102,14 +100,12 @@ def _check_optimizer(name: str, optimizer: Any) -> None:
 
 
 def _check_int(name: str, key: str, value: Any, least: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-        raise ValueError(f"{name}: {key} must be an integer >= {least}, got {value!r}")
+    check_number(name, key, value, f"an integer >= {least}", lambda v: v >= least, integer=True)
 
 
 def _check_real(name: str, key: str, value: Any, rule: str = "a number",
                 ok: Callable[[float], bool] | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or (ok is not None and not ok(value)):
-        raise ValueError(f"{name}: {key} must be {rule}, got {value!r}")
+    check_number(name, key, value, rule, ok)
 
 
 class StepLR(LRScheduler):

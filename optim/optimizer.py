@@ -36,6 +36,32 @@ def param_arrays(p: Param) -> tuple[np.ndarray, np.ndarray | None]:
     return p.data, None if grad is None else grad.data
 
 
+def check_number(name: str, key: str, value: Any, rule: str = "a number", ok: Callable[[Any], bool] | None = None,
+                 *, integer: bool = False, where: str = "", message: str | None = None) -> None:
+    """The one check of a numeric argument that optimizers and schedulers share.
+
+    Args:
+        name: the optimizer or scheduler, named first in the message.
+        key: the argument's name.
+        value: what was given.
+        rule: what a valid value is, in words ("in [0, 1)", "an integer >= 1").
+        ok: the rule as a test; None accepts every number.
+        integer: demand an integer rather than any real number.
+        where: appended to the messages (" in parameter group 1").
+        message: the ValueError's message, if not "{name}: {key} must be {rule}, got {value!r}{where}".
+
+    Raises:
+        TypeError: `value` is not a number (or not an integer); a bool counts as neither.
+        ValueError: `ok(value)` is false (NaN fails every comparison, so every rule).
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name}: {key} must be {'an integer' if integer else 'a number'}, got "
+                        f"{type(value).__name__} {value!r}{where}")
+    if ok is not None and not ok(value):
+        raise ValueError(message or f"{name}: {key} must be {rule}, got {value!r}{where}")
+
+
 def write_back(p: Param, data: np.ndarray) -> None:
     """Finish updating `p` from the array `param_arrays` lent: a Value takes back its float. Either kind is marked
     as changed in place, so a graph that saved its old value refuses to run backward with it."""
@@ -79,10 +105,8 @@ class Optimizer:
     # --- checks shared by the subclasses -------------------------------------------------------------------------
     def _expect(self, shown: str, value: Any, where: str, rule: str, ok: Callable[[float], bool]) -> None:
         """Raise unless `value` (the hyper-parameter called `shown`) is a real number for which `ok` holds."""
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{self._name}: {shown} must be a number, got {type(value).__name__} {value!r}{where}")
-        if not ok(value):  # NaN fails every rule
-            raise ValueError(f"{self._name}: invalid {shown}={value!r}{where}; it must be {rule}")
+        check_number(self._name, shown, value, rule, ok, where=where,
+                     message=f"{self._name}: invalid {shown}={value!r}{where}; it must be {rule}")
 
     def _expect_nonnegative(self, group: dict[str, Any], where: str, *keys: str) -> None:
         for key in keys:

@@ -294,3 +294,27 @@ def test_resuming_without_initial_lr_raises():
 def test_scheduler_invalid_arguments_raise(make, error, message):
     with pytest.raises(error, match=message):
         make(make_optimizer(momentum=0.9))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda o: sched.StepLR(o, step_size=2.0), r"StepLR: step_size must be an integer, got float 2.0"),
+    (lambda o: sched.StepLR(o, step_size=True), r"StepLR: step_size must be an integer, got bool True"),
+    (lambda o: sched.ExponentialLR(o, gamma="0.5"), r"ExponentialLR: gamma must be a number, got str '0.5'"),
+    (lambda o: sched.LinearLR(o, start_factor=None), r"LinearLR: start_factor must be a number, got NoneType"),
+    (lambda o: sched.OneCycleLR(o, max_lr=["x"], total_steps=10), r"max_lr must be a number, got str"),
+    (lambda o: sched.ExponentialLR(o, gamma=0.5, last_epoch=1.0), r"last_epoch must be an integer, got float"),
+])
+def test_scheduler_argument_of_wrong_type_raises_type_error(make, message):
+    with pytest.raises(TypeError, match=message):
+        make(make_optimizer(momentum=0.9))
+
+
+def test_scheduler_and_optimizer_raise_the_same_errors_for_the_same_mistakes():
+    with pytest.raises(TypeError, match="must be a number, got str"):
+        optim.SGD([Tensor(np.zeros(2))], lr="0.1")
+    with pytest.raises(TypeError, match="must be a number, got str"):
+        sched.ExponentialLR(make_optimizer(), gamma="0.1")
+    with pytest.raises(ValueError, match="it must be >= 0"):
+        optim.SGD([Tensor(np.zeros(2))], lr=-0.1)
+    with pytest.raises(ValueError, match="must be an integer >= 1, got -1"):
+        sched.StepLR(make_optimizer(), step_size=-1)
