@@ -58,6 +58,23 @@ def test_normal_cdf_is_accurate_in_the_far_left_tail():
     assert np.allclose(F.normal_cdf(x), expected, rtol=1e-12, atol=0)
     assert 0.0 <= F.normal_cdf(np.array([-20.0]))[0] < 1e-45  # true value 2.8e-89
 
+def test_normal_cdf_float32_tail_error_grows_like_x_squared_as_documented():
+    x = np.array([-3.0, -8.0, -13.0], dtype=np.float32)
+    expected = np.array([0.5 * math.erfc(-float(v) / math.sqrt(2)) for v in x])
+    y = F.normal_cdf(x)
+    assert y.dtype == np.float32
+    assert (np.abs(y - expected) / expected < np.array([2e-6, 1e-5, 3e-5])).all()
+
+
+def test_importing_nn_fits_no_erf_series_until_exact_gelu_runs():
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, nn; from nn import functional as F; "
+            "print('numpy.polynomial' in sys.modules, F._erfc_coefs.cache_info().currsize); "
+            "F.gelu(np.ones(2)); print(F._erfc_coefs.cache_info().currsize)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "0", "1"]
+
 
 # --- softmax and log-softmax -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("axis", [-1, 0, 1])
