@@ -8,9 +8,6 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
-from autograd.profiler import format_bytes as _bytes
-from autograd.profiler import format_count as _si
-from autograd.profiler import profile
 
 from . import init
 from .module import Module
@@ -45,6 +42,7 @@ class Summary:
                 "input_bytes": self.input_bytes, "uncounted": list(self.uncounted)}
 
     def _cells(self) -> tuple[list[str], list[list[str]]]:
+        from autograd.profiler import format_bytes as _bytes, format_count as _si
         head = ["layer (type)", "output shape", "params", "trainable", "forward FLOPs", "activations"]
         body = [["  " * r["depth"] + (r["name"] or "(model)") + f" ({r['type']})", _shape(r["output_shape"]),
                  f"{r['params']:,}", f"{r['trainable']:,}", _si(r["flops"]), _bytes(r["activation_bytes"])]
@@ -52,6 +50,7 @@ class Summary:
         return head, body
 
     def _footer(self) -> list[str]:
+        from autograd.profiler import format_bytes as _bytes, format_count as _si
         n = self.total_params
         lines = [f"total params: {n:,}  (trainable {self.trainable_params:,}, non-trainable "
                  f"{n - self.trainable_params:,})",
@@ -105,6 +104,7 @@ def summary(model: Module, input: Any, mode: str = "eval", depth: int | None = N
         raise TypeError(f"summary: expected an nn.Module, got {type(model).__name__}")
     if mode not in ("eval", "train"):
         raise ValueError(f"summary: mode must be 'eval' or 'train', got {mode!r}")
+    from autograd.profiler import profile  # here, not at import: `import nn` leaves the profiler unloaded
     x = _example(input, seed)
     modes = {id(m): m.training for m in model.modules()}
     buffers = [(b, b.data.copy()) for b in model.buffers()]
@@ -177,7 +177,7 @@ def _shapes(out: Any) -> Any:
     return type(out).__name__
 
 
-def _tabulate(model: Module, prof: profile, outputs: dict, depth: int | None, x: Tensor) -> Summary:
+def _tabulate(model: Module, prof: Any, outputs: dict, depth: int | None, x: Tensor) -> Summary:
     flops: dict[str, int] = {}
     memory: dict[str, int] = {}
     for e in prof.events:
@@ -191,7 +191,7 @@ def _tabulate(model: Module, prof: profile, outputs: dict, depth: int | None, x:
         level = 0 if name == "" else name.count(".") + 1
         if depth is not None and level > depth:
             continue
-        params = {id(p): p for p in m.parameters()}.values()
+        params = list(m.parameters())  # each once, shared ones too
         shapes = outputs.get(name, [])
         rows.append({"name": name, "type": type(m).__name__, "depth": level,
                      "output_shape": shapes[-1] if shapes else None, "calls": len(shapes),

@@ -1,6 +1,9 @@
 """nn.summary: parameter counts, FLOPs and shapes per layer (from the layer sizes), totals, and no side effects."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -97,17 +100,29 @@ def test_summary_leaves_the_model_as_it_was():
     model.train()
     running = model[1].running_mean.data.copy()
     state = nn.init.get_generator().bit_generator.state
+    grads = {}
+    for i, p in enumerate(model.parameters()):
+        p.grad = np.full(p.shape, float(i + 1), dtype=p.data.dtype)
+        grads[id(p)] = (p.grad, p.grad.data.copy())
     s = nn.summary(model, (5, 3), mode="train")
     assert all(m.training for m in model.modules())
     assert np.array_equal(model[1].running_mean.data, running)
     assert nn.init.get_generator().bit_generator.state == state
     assert all("forward" not in m.__dict__ for m in model.modules())
-    assert all(p.grad is None for p in model.parameters())
+    assert all(p.grad is grads[id(p)][0] and np.array_equal(p.grad.data, grads[id(p)][1]) for p in model.parameters())
     assert function.observers == []
     assert rows_by_name(s)["2"]["flops"] == 5 * 4        # dropout ran (train mode): one product per element
     model.eval()
     nn.summary(model, (5, 3))
     assert not any(m.training for m in model.modules())
+
+
+def test_importing_nn_leaves_the_profiler_unloaded():
+    code = "import sys, nn; print('autograd.profiler' in sys.modules, 'autograd.flops' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
+    nn.summary(mlp(), (2, 6))  # and summary still finds it when it runs
+    assert "autograd.profiler" in sys.modules
 
 
 def test_prints_a_table_and_renders_html():
