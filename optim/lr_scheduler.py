@@ -40,7 +40,6 @@ class LRScheduler:
                                  f"group {i}; load the optimizer's state dict first, or start with last_epoch=-1")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
-        self._step_count = 0
         self.step()
 
     def closed_form(self, base_lr: float, t: int) -> float:
@@ -71,7 +70,6 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance the schedule by one step and set each group's lr."""
-        self._step_count += 1
         self.last_epoch += 1
         lrs = self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, lrs):
@@ -88,10 +86,20 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a state saved by `state_dict`."""
-        self.__dict__.update(copy.deepcopy(state_dict))
+        self.__dict__.update(_without_retired(copy.deepcopy(state_dict)))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
+
+
+_RETIRED_KEYS = ("_step_count",)  # saved by older versions, read by nothing now
+
+
+def _without_retired(state: dict[str, Any]) -> dict[str, Any]:
+    """`state` without the retired keys, so state dicts saved by older versions still load."""
+    for key in _RETIRED_KEYS:
+        state.pop(key, None)
+    return state
 
 
 def _check_optimizer(name: str, optimizer: Any) -> None:
@@ -249,7 +257,7 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = copy.deepcopy(state_dict)
+        state = _without_retired(copy.deepcopy(state_dict))
         saved = state.pop("lr_lambdas", None) or []
         self.__dict__.update(state)
         for f, attributes in zip(self.lr_lambdas, saved):

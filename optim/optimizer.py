@@ -25,13 +25,11 @@ def param_arrays(p: Param) -> tuple[np.ndarray, np.ndarray | None]:
     as a 0-d array too.
 
     Returns:
-        (data, grad), with grad None when the parameter has no gradient (a Tensor before backward or after
-        `zero_grad()`); optimizers skip such parameters.
+        (data, grad), with grad None when a Tensor has no gradient (before backward or after `zero_grad()`);
+        optimizers skip such parameters. A Value always has one (0.0 when nothing reached it).
     """
     grad = p.grad
     if isinstance(p, Value):
-        if grad is None:
-            return np.array(p.data), None
         return np.array(p.data), np.array(grad.data if isinstance(grad, Value) else grad, dtype=np.float64)
     return p.data, None if grad is None else grad.data
 
@@ -258,7 +256,7 @@ class Optimizer:
 
 def _groups_from(params: Any, name: str) -> list[dict[str, Any]]:
     """The parameter groups described by an optimizer's `params` argument."""
-    items = _param_list(params, name, "optimizer", allow_dicts=True)
+    items = _param_list(params, name, "optimizer", refuse_single=True)
     dicts = [isinstance(item, dict) for item in items]
     if all(dicts):
         return items
@@ -268,10 +266,11 @@ def _groups_from(params: Any, name: str) -> list[dict[str, Any]]:
     return [{"params": items}]
 
 
-def _param_list(params: Any, name: str, what: str, allow_dicts: bool = False) -> list:
-    """`params` as a list, with clear errors for a lone parameter, a set, a non-iterable or an empty iterable."""
+def _param_list(params: Any, name: str, what: str, refuse_single: bool = False) -> list:
+    """`params` as a list, with clear errors for a set, a non-iterable or an empty iterable, and for a lone
+    parameter if `refuse_single` (an optimizer's own argument must be a list; a group dict's "params" need not)."""
     if isinstance(params, (Tensor, Value)):
-        if not allow_dicts:  # inside a group dict a single parameter is fine, as in PyTorch
+        if not refuse_single:  # inside a group dict a single parameter is fine, as in PyTorch
             return [params]
         raise TypeError(f"{name}: params must be an iterable of parameters, got a single {type(params).__name__}; "
                         "wrap it in a list: [w]")

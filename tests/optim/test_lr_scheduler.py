@@ -246,6 +246,28 @@ def test_scheduler_state_dict_round_trip_continues_the_sequence(make):
     assert lr_sequence(other, other_s, steps=5) == rest
 
 
+@pytest.mark.parametrize("make", [
+    lambda o: sched.StepLR(o, step_size=2, gamma=0.5),
+    lambda o: sched.LambdaLR(o, lambda t: 0.9 ** t),
+], ids=["step", "lambda"])
+def test_scheduler_loads_an_old_state_dict_with_a_step_count(make):
+    opt = make_optimizer(0.1)
+    s = make(opt)
+    for _ in range(3):
+        s.step()
+    saved = s.state_dict()
+    assert "_step_count" not in saved
+    old = dict(saved, _step_count=4)  # what older versions saved beside last_epoch
+    other_opt = make_optimizer(0.1)
+    other = make(other_opt)
+    other_opt.load_state_dict(opt.state_dict())
+    other.load_state_dict(old)
+    assert not hasattr(other, "_step_count") and other.last_epoch == 3
+    other.step()
+    s.step()
+    assert other.get_last_lr() == s.get_last_lr()
+
+
 def test_lambda_lr_state_dict_saves_callable_object_attributes():
     class Decay:
         def __init__(self, rate):
