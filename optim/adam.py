@@ -49,10 +49,11 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         if group["maximize"]:
             grad = -grad
-        if self._decoupled:
-            data *= 1 - lr * weight_decay
-        elif weight_decay != 0:
-            grad = grad + weight_decay * data
+        if weight_decay != 0:
+            if self._decoupled:
+                data *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * data
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(data)

@@ -94,6 +94,13 @@ def test_adamw_decays_a_zero_gradient_parameter_by_lr_times_decay():
     np.testing.assert_allclose(x.data, [1.9, -3.8], rtol=1e-15)
 
 
+def test_adamw_without_weight_decay_follows_adam_exactly():
+    adamw = engine_path(lambda p: optim.AdamW(p, lr=0.1, weight_decay=0.0))
+    adam = engine_path(lambda p: optim.Adam(p, lr=0.1))
+    assert np.array_equal(adamw, adam)
+    assert np.abs(adam[-1] - X0).max() > 0.1  # the path moves, so a stray decay could show
+
+
 def test_adam_float32_state_and_parameter_stay_float32():
     x = Tensor(np.array([1.0, -2.0], dtype=np.float32), requires_grad=True)
     array = x.data
