@@ -1,7 +1,8 @@
 """profile: what each op costs - floating-point operations, memory and time - recorded while a block of code runs.
 
 `with autograd.profile() as prof: ...` watches every op (forward) and every Node's backward through the hooks in
-autograd/function.py; FLOPS below is the one table saying how many floating-point operations each op performs.
+autograd/function.py; FLOPS, in autograd/flops.py, is the one table saying how many floating-point operations each
+op performs.
 """
 from __future__ import annotations
 
@@ -44,10 +45,10 @@ class Event:
                  "seconds", "scope")
 
     def __init__(self, op: str, phase: str, in_shapes: list, out_shapes: list, flops: int | None, out_bytes: int,
-                 saved_bytes: int, seconds: float, scope: tuple | None) -> None:
+                 seconds: float, scope: tuple | None) -> None:
         self.op, self.phase, self.in_shapes, self.out_shapes = op, phase, in_shapes, out_shapes
-        self.flops, self.out_bytes, self.saved_bytes, self.seconds, self.scope = flops, out_bytes, saved_bytes, \
-            seconds, scope
+        self.flops, self.out_bytes, self.seconds, self.scope = flops, out_bytes, seconds, scope
+        self.saved_bytes = 0  # kept for backward: set once the op's Node is known (_hold)
         self.graph_bytes = 0  # buffers this op made (outputs, masks) that the graph held, each counted once
 
     def __repr__(self) -> str:
@@ -123,8 +124,8 @@ class profile(OpObserver):
         out_shapes = [np.shape(o.data) for o in outs]
         needs = node.needs_input_grad if node is not None else (False,) * len(args)
         flops = _count(fn.__name__, 0, OpCall(args, in_shapes, out_shapes, needs, node))
-        event = Event(fn.__name__, phase, in_shapes, out_shapes, flops, sum(_nbytes(o.data) for o in outs), 0,
-                      seconds, _state.scope)
+        event = Event(fn.__name__, phase, in_shapes, out_shapes, flops, sum(_nbytes(o.data) for o in outs), seconds,
+                      _state.scope)
         self.events.append(event)
         # who made each buffer: the first op whose output owns it (a view belongs to whoever made its base)
         for data, maker in [(a.data, None) for a in args if isinstance(a, Variable)] + [(o.data, event) for o in outs]:
@@ -156,7 +157,7 @@ class profile(OpObserver):
                 if needs and g is not None and not isinstance(g, Variable) and np.shape(g) != shape:
                     flops += np.size(g) - _size(shape)  # the engine sums it back over the broadcast axes
         self.events.append(Event(node.name, "backward", in_shapes, out_shapes, flops,
-                                 sum(_nbytes(g) for g in grads_in if g is not None), 0, seconds, node.scope))
+                                 sum(_nbytes(g) for g in grads_in if g is not None), seconds, node.scope))
 
     # --- memory held by the graph -------------------------------------------------------------------------------
     def _hold(self, node: Any, args: tuple, event: Event) -> int:

@@ -36,11 +36,12 @@ def test_watts_override_changes_energy_not_time():
 def test_gpt3_training_compute_on_a100s_takes_weeks():
     # GPT-3 175B: 3.14e23 FLOPs (Brown et al. 2020, table D.1); 1,024 A100s at 40% of the 312 TFLOP/s peak
     est = cost.estimate(3.14e23, device="a100", utilization=0.4, devices=1024)
-    days = 3.14e23 / (312e12 * 0.4 * 1024) / 86400
-    assert est.seconds / 86400 == pytest.approx(days)
-    assert 20 < days < 40
+    # by hand: 312e12 x 0.4 x 1024 = 1.277952e17 FLOP/s; 3.14e23 / 1.277952e17 = 2.457056e6 s = 28.438 days
+    assert est.seconds == pytest.approx(2.457056e6, rel=1e-6)
+    assert est.seconds / 86400 == pytest.approx(28.438, rel=1e-4)
+    assert est.joules == pytest.approx(2.457056e6 * 400 * 1024, rel=1e-6)   # 400 W on each of the 1,024 devices
     text = str(est)
-    assert "days" in text and "NVIDIA A100" in text and "40% of peak" in text
+    assert "28.4 days" in text and "NVIDIA A100" in text and "40% of peak" in text
 
 
 def test_this_machine_is_measured_once_and_cached():
