@@ -125,7 +125,17 @@ class Tensor(Variable):
 
     def _accumulate(self, g: Any, handed: set) -> None:
         if isinstance(g, Tensor):  # create_graph: keep the recorded gradient
-            self._grad = g if self._grad is None else self._grad + g
+            if self._grad is not None:
+                self._grad = self._grad + g
+                return
+            data = g.data
+            if data.base is not None or id(g) in handed:  # shared: own a copy, still recorded by the same Node
+                if g._node is not None:
+                    g = Tensor._from_node(data.copy(), g._node, g._index)
+                elif not g._requires_grad:  # (a leaf that requires grad stays itself, so its gradient still flows)
+                    g = Tensor._constant(data.copy())
+            handed.add(id(g))
+            self._grad = g
             return
         if self._grad is None:
             if g.base is not None or id(g) in handed:  # shared with another gradient: own a copy

@@ -63,6 +63,31 @@ def test_backward_with_create_graph_gives_a_differentiable_grad():
     np.testing.assert_allclose(second.data, [6.0, 12.0])
 
 
+
+def test_create_graph_leaves_sharing_a_constant_gradient_get_their_own_writable_grads():
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    (a + b).sum().backward(create_graph=True)  # Sum hands back a broadcast view; Add hands it to both leaves
+    assert a.grad is not b.grad
+    assert a.grad.data.flags.writeable and b.grad.data.flags.writeable
+    a.grad.data[0] = 7.0
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0, 1.0])
+
+
+def test_create_graph_leaves_sharing_a_recorded_gradient_get_copies_that_stay_differentiable():
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    p = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    q = Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    ((p + q) * (a * a)).sum().backward(create_graph=True)  # d/dp = d/dq = a**2, one recorded Tensor for both
+    assert p.grad is not q.grad
+    np.testing.assert_array_equal(p.grad.data, [1.0, 4.0])
+    np.testing.assert_array_equal(q.grad.data, [1.0, 4.0])
+    (dp,) = ag.grad(p.grad.sum(), a, retain_graph=True)  # d(sum a**2)/da = 2a
+    (dq,) = ag.grad(q.grad.sum(), a)
+    np.testing.assert_array_equal(dp.data, [2.0, 4.0])
+    np.testing.assert_array_equal(dq.data, [2.0, 4.0])
+
+
 def test_value_backward_with_create_graph_gives_a_value_grad():
     x = Value(2.0)
     (x ** 3).backward(create_graph=True)
