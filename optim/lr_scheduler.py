@@ -25,6 +25,7 @@ class LRScheduler:
     """
 
     chainable = True  # False: the lr is set outright from base_lrs
+    _unsaved: tuple[str, ...] = ("optimizer",)  # attributes state_dict leaves out
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         name = type(self).__name__
@@ -82,7 +83,7 @@ class LRScheduler:
 
     def state_dict(self) -> dict[str, Any]:
         """Everything the scheduler holds except the optimizer (save the optimizer's own state dict beside it)."""
-        return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key != "optimizer"}
+        return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key not in self._unsaved}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a state saved by `state_dict`."""
@@ -232,18 +233,12 @@ class LambdaLR(LRScheduler):
     """
 
     chainable = False
+    _unsaved = ("optimizer", "lr_lambdas")  # functions are not saved; state_dict adds the callable objects' attributes
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
         _check_optimizer("LambdaLR", optimizer)
-        n_groups = len(optimizer.param_groups)
-        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n_groups
-        if len(lambdas) != n_groups:
-            raise ValueError(f"LambdaLR: expected one lr_lambda per parameter group ({n_groups}), got {len(lambdas)}")
-        if not all(callable(f) for f in lambdas):
-            raise TypeError(f"LambdaLR: lr_lambda must be a function of the step count (or a list of them), got "
-                            f"{[type(f).__name__ for f in lambdas]}")
-        self.lr_lambdas = lambdas
+        self.lr_lambdas = _per_group("LambdaLR", "lr_lambda", lr_lambda, len(optimizer.param_groups), _check_function)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -251,8 +246,7 @@ class LambdaLR(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """As the base class, with each lr_lambda saved as None (a function) or its attributes (a callable object)."""
-        state = {key: copy.deepcopy(value) for key, value in self.__dict__.items()
-                 if key not in ("optimizer", "lr_lambdas")}
+        state = super().state_dict()
         state["lr_lambdas"] = [None if _is_function(f) else copy.deepcopy(f.__dict__) for f in self.lr_lambdas]
         return state
 
@@ -375,11 +369,20 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 
-def _per_group(name: str, key: str, value: Any, n_groups: int) -> list[float]:
+def _per_group(name: str, key: str, value: Any, n_groups: int,
+               check: Callable[[str, str, Any], None] = _check_real) -> list:
+    """`value` for each parameter group: a list or tuple of one per group, or one value for them all; each passes
+    `check(name, key, item)`."""
     values = list(value) if isinstance(value, (list, tuple)) else [value] * n_groups
     if len(values) != n_groups:
-        raise ValueError(f"{name}: expected {key} as one number or one per parameter group ({n_groups}), "
+        raise ValueError(f"{name}: expected one {key} per parameter group ({n_groups}) or one for all of them, "
                          f"got {len(values)}")
     for v in values:
-        _check_real(name, key, v)
+        check(name, key, v)
     return values
+
+
+def _check_function(name: str, key: str, value: Any) -> None:
+    if not callable(value):
+        raise TypeError(f"{name}: {key} must be a function of the step count (or a list of them, one per parameter "
+                        f"group), got {type(value).__name__} {value!r}")
