@@ -114,8 +114,8 @@ class Rule:
     definition: str   # "z = a * b"
     symbol: str       # the input's name in the docstring: "a"
     text: str         # "dz/da = b"
-    formula: str      # "d(a * b)/da = b"
-    latex: str
+    formula: str      # "d(a * b)/da = b": the text table shows it
+    latex: str        # the formula in LaTeX: the HTML table shows it (with the rule in words on hover)
 
 
 _DERIVATIVE = re.compile(r"d([A-Za-z_][\w\[\]]*)/d([A-Za-z_][\w\[\]]*)\s*=")
@@ -335,7 +335,8 @@ class Explanation:
         return found
 
     def _rows(self) -> list[list[str]]:
-        return [[str(s.index), s.op, s.edge, s.rule.text, s.numbers, s.total] for s in self.steps]
+        # the rule as a formula, the plain-text twin of the LaTeX the HTML table typesets
+        return [[str(s.index), s.op, s.edge, s.rule.formula, s.numbers, s.total] for s in self.steps]
 
     def __str__(self) -> str:
         head = ["#", "op", "gradient flows", "local rule", "upstream x local = sent", "accumulated"]

@@ -111,6 +111,19 @@ def test_rule_text_is_the_first_docstring_line_of_the_op():
     for step in list(explain(L)) + list(ex_t):
         first_line = inspect.getdoc(step.node.fn).splitlines()[0]
         assert step.rule.text.replace(" ", "") in first_line.replace(" ", "")
+    # the rule picked for each input, written out: the wrong input's rule or a fallback fails here
+    assert [(s.op, s.rule.definition, s.rule.text) for s in explain(L)][:4] == [
+        ("Mul", "z = a * b", "dz/da = b"), ("Mul", "z = a * b", "dz/db = a"),
+        ("Add", "z = a + b", "dz/da = 1"), ("Add", "z = a + b", "dz/db = 1")]
+    assert [(s.op, s.rule.text, s.rule.formula) for s in ex_t] == [
+        ("Mean", "dy/dx = 1/n for each of the n averaged elements",
+         "d(mean(x, axis))/dx = 1/n for each of the n averaged elements"),
+        ("Pow", "dz/da = b * a**(b-1)", "d(a ** b)/da = b * a**(b-1)"),
+        ("Sum", "dy/dx = 1 for every summed element", "d(sum(x, axis))/dx = 1 for every summed element"),
+        ("Exp", "dy/dx = exp(x) = y", "d(exp(x))/dx = exp(x) = y")]
+    y = Value(0.5, label="y")
+    (step,) = explain(y.tanh()).steps
+    assert (step.rule.text, step.rule.formula) == ("dy/dx = 1 - y**2", "d(tanh(x))/dx = 1 - y**2")
 
 
 def test_rule_for_maps_inputs_by_forward_argument_name():
@@ -323,6 +336,8 @@ def test_table_prints_one_row_per_step():
                                 "sent", "accumulated"]
     assert len(lines) == 3 + 6
     assert lines[3].split()[:5] == ["1", "Mul", "L", "->", "d"]
+    assert "d(a * b)/da = b" in lines[3] and "d(a * b)/db = a" in lines[4]   # the rule as a formula (L = d * f)
+    assert "d(a + b)/da = 1" in lines[5]
     assert repr(explain(L)) == text
 
 
