@@ -17,7 +17,7 @@ def quadratic(x: Tensor) -> Tensor:
     return 0.5 * (x @ (Tensor(A) @ x)) - (x * Tensor(B)).sum()
 
 
-def engine_path(make_optimizer: Callable, steps: int) -> np.ndarray:
+def engine_path(make_optimizer: Callable, steps: int = 8) -> np.ndarray:
     """Positions after each step of an optimizer driven by gradients from the engine's backward."""
     x = Tensor(X0, requires_grad=True)
     optimizer = make_optimizer([x])
