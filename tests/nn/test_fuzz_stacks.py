@@ -9,26 +9,29 @@ from hypothesis import strategies as st
 import autograd as ag
 import nn
 
-DENSE = ["linear", "relu", "tanh", "sigmoid", "gelu", "gelu_tanh", "leaky_relu", "layer_norm", "batch_norm",
-         "dropout_eval", "softmax", "identity"]
+# constructors, given the width, of the layers that keep it; "linear" changes it, so _dense_layer builds it apart
+_SAME_WIDTH = {
+    "relu": lambda width: nn.ReLU(), "tanh": lambda width: nn.Tanh(), "sigmoid": lambda width: nn.Sigmoid(),
+    "gelu": lambda width: nn.GELU(), "gelu_tanh": lambda width: nn.GELU(approximate="tanh"),
+    "leaky_relu": lambda width: nn.LeakyReLU(0.1), "layer_norm": nn.LayerNorm, "batch_norm": nn.BatchNorm1d,
+    "dropout_eval": lambda width: nn.Dropout(0.5).eval(), "softmax": lambda width: nn.Softmax(axis=-1),
+    "identity": lambda width: nn.Identity(),
+}
+DENSE = ["linear", *_SAME_WIDTH]
 
 
 def _dense_layer(name, width, k):
     if name == "linear":
         return nn.Linear(width, 2 + k % 3), 2 + k % 3
-    return {
-        "relu": nn.ReLU(), "tanh": nn.Tanh(), "sigmoid": nn.Sigmoid(), "gelu": nn.GELU(),
-        "gelu_tanh": nn.GELU(approximate="tanh"), "leaky_relu": nn.LeakyReLU(0.1), "layer_norm": nn.LayerNorm(width),
-        "batch_norm": nn.BatchNorm1d(width), "dropout_eval": nn.Dropout(0.5).eval(), "softmax": nn.Softmax(axis=-1),
-        "identity": nn.Identity(),
-    }[name], width
+    return _SAME_WIDTH[name](width), width
 
 
 def _check(model, x):
     model.to(np.float64)
-    params = [p for p in model.parameters()]
+    params = list(model.parameters())
+    rng = np.random.default_rng(1)  # one stream: parameters of the same shape get different nudges
     for p in params:
-        p.data = p.data + 0.05 * np.random.default_rng(1).standard_normal(p.shape)  # off zeros and symmetric ties
+        p.data = p.data + 0.05 * rng.standard_normal(p.shape)  # off zeros and symmetric ties
     assert ag.gradcheck(lambda x, *ps: model(x), [x, *params])
 
 
