@@ -1,7 +1,10 @@
 """Speed of the engine, as ratios to a baseline measured in the same process (machines here are shared and noisy).
 
-Each workload runs a warm-up, then `--repeat` times back to back (no gc.collect or sleep in between: idle BLAS
-threads would distort the figures); the table shows medians and the ratio to the baseline.
+Each workload runs a warm-up, then a fixed number of timed steps; a baseline and its candidate are timed in
+alternating blocks of back-to-back steps (`median_times`), so a change in the machine's load hits both alike. There
+is no gc.collect or sleep between steps (idle BLAS threads would distort the figures), except in W1: micrograd's
+graphs are reference cycles that only the garbage collector frees, so W1 times its two sides one after the other and
+collects between them. The table shows medians and the ratio to the baseline.
 
     python benchmarks/run.py            # every workload
     python benchmarks/run.py W3 W4      # some of them
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.metadata
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -137,7 +142,8 @@ def w1() -> None:
     gc.collect()
     tm = median_time(micro_step, repeat=5, warmup=1)
     gc.collect()
-    row("micrograd 0.1.0 (same step)", tm, t, extra=f"{nodes / tm:,.0f} nodes/s (chainrule {tm / t:.1f}x faster)")
+    version = importlib.metadata.version("micrograd")
+    row(f"micrograd {version} (same step)", tm, t, extra=f"{nodes / tm:,.0f} nodes/s (chainrule {tm / t:.1f}x faster)")
 
 
 # --- W2: depth ----------------------------------------------------------------------------------------------------
@@ -326,8 +332,9 @@ def _workloads(depth: int) -> dict:
         return run
 
     def profile_workload() -> None:
-        import workloads_profile
-        workloads_profile.wp()
+        # in a process of its own, so its first timing really runs before autograd.profiler is imported
+        sys.stdout.flush()
+        subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "workloads_profile.py")], check=True)
 
     return {"W1": w1, "W2": lambda: w2(depth), "W3": w3, "W4": w4, "W5": nn_workload("w5"),
             "W6": nn_workload("w6"), "WP": profile_workload, "WA": wa, "WM": wm}

@@ -26,9 +26,9 @@ from autograd import Tensor  # noqa: E402
 
 
 def _run_helpers():
-    """median_time, row, mlp_data and numpy_step from run.py (imported late: run.py imports this module too)."""
+    """median_times, row, mlp_data and numpy_step from run.py (imported late: run.py imports this module too)."""
     import run
-    return run.median_time, run.row, run.mlp_data, run.numpy_step
+    return run.median_times, run.row, run.mlp_data, run.numpy_step
 
 
 # --- W5: a conv-net training step by hand in numpy ------------------------------------------------------------------
@@ -111,7 +111,7 @@ def conv_model() -> nn.Module:
 
 
 def w5() -> None:
-    median_time, row, _, _ = _run_helpers()
+    median_times, row, _, _ = _run_helpers()
     print("W5  conv step: batch 32 of 1x28x28, conv 8@3x3, relu, maxpool 2, conv 16@3x3, relu, maxpool 2, linear 10, "
           "cross-entropy, SGD")
     rng = np.random.default_rng(0)
@@ -136,9 +136,8 @@ def w5() -> None:
     if abs(first - first_numpy) > 1e-4 or drift > 1e-5:
         raise RuntimeError(f"W5: the nn step and the numpy step disagree (loss {first} vs {first_numpy}, weights "
                            f"differ by {drift})")
-    base = median_time(lambda: numpy_conv_step(X, labels, params), repeat=30, warmup=5)
+    base, t = median_times([lambda: numpy_conv_step(X, labels, params), step])  # alternating blocks, as W3 and W4
     row("hand-written numpy step (im2col)", base)
-    t = median_time(step, repeat=30, warmup=5)
     row("nn + F + optim (target <= 1.3x)", t, base)
 
 

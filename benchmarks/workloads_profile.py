@@ -1,7 +1,9 @@
 """WP: the profiler costs nothing when it is not recording.
 
 The W4 chain (1,000 elementwise ops on a (4,) tensor, then backward) is timed before `autograd.profiler` is imported,
-again after importing it and recording one profile, and once inside a profile (what recording costs).
+again after importing it and recording one profile, and once inside a profile (what recording costs). benchmarks/run.py
+runs this file in a process of its own, so the first timing is free of the profiler; when wp() is called from a process
+that imported it already, the first row says so and measures the engine with no profile recording.
 
     python benchmarks/workloads_profile.py
 """
