@@ -25,7 +25,7 @@ from .normalization import LayerNorm
 
 
 def _check_sequence(x: Any, n_embd: int, name: str) -> Tensor:
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = F.as_tensor(x, name)
     if x.ndim != 3 or x.shape[2] != n_embd:
         raise ShapeError(f"{name}: expected input of shape (B, T, {n_embd}) (batch, time, n_embd), got shape "
                          f"{x.shape}")

@@ -16,6 +16,7 @@ from autograd import Function, Tensor, get_default_dtype
 from autograd.errors import ShapeError
 
 from . import init
+from .functional import as_tensor  # functional imports this file last, once as_tensor exists
 from .module import Module, Parameter
 
 
@@ -89,6 +90,15 @@ def _conv_weight_grad(cols: np.ndarray, grad: np.ndarray, w_shape: tuple) -> np.
     return (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(w_shape)
 
 
+def _conv_bias(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: tuple,
+               padding: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """_conv plus the bias of each output channel (when given)."""
+    y, cols = _conv(x, weight, stride, padding)
+    if bias is not None:
+        y += bias.reshape(-1, 1, 1)
+    return y, cols
+
+
 # --- convolution ops ------------------------------------------------------------------------------------------------
 def _run(fn: type, *args: Any) -> Any:
     """Op `fn` on plain arrays (an ordinary backward: its numpy kernel) or recorded on Tensors (create_graph)."""
@@ -102,17 +112,12 @@ class Convolution(Function):
 
     @staticmethod
     def kernel(x, weight, bias, stride, padding):
-        y = _conv(x, weight, stride, padding)[0]
-        if bias is not None:
-            y += bias.reshape(-1, 1, 1)
-        return y
+        return _conv_bias(x, weight, bias, stride, padding)[0]
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
         ctx.kernel_size, ctx.stride, ctx.padding = weight.data.shape[2:], stride, padding
-        y, cols = _conv(x.data, weight.data, stride, padding)
-        if bias is not None:
-            y += bias.data.reshape(-1, 1, 1)
+        y, cols = _conv_bias(x.data, weight.data, None if bias is None else bias.data, stride, padding)
         # the columns are kept so the weight gradient need not rebuild them
         ctx.save_for_backward(x, weight, cols if ctx.needs_input_grad[1] else None)
         return y
@@ -187,7 +192,7 @@ def _pair(value: Any, what: str, name: str, minimum: int) -> tuple[int, int]:
 
 
 def _check_input(x: Any, name: str, channels: int | None = None) -> Tensor:
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = as_tensor(x, name)
     if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
         want = f"(N, {channels}, H, W)" if channels is not None else "(N, C, H, W)"
         raise ShapeError(f"{name}: expected input of shape {want}, got shape {x.shape}; add the missing axes "
@@ -203,7 +208,8 @@ def _check_window(shape: tuple, kernel: tuple, padding: tuple, name: str) -> Non
                          f"{shape}; use a smaller kernel or more padding")
 
 
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0) -> Tensor:
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0, *,
+           name: str = "conv2d") -> Tensor:
     """2-d convolution (cross-correlation, as in PyTorch) over NCHW images.
 
     Args:
@@ -211,21 +217,22 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
         weight: filters (O, C, kH, kW).
         bias: (O,) or None.
         stride, padding: an int or an (h, w) pair; padding adds zeros on every side.
+        name: the operation named in error messages (layers pass their class name).
     Returns:
         (N, O, OH, OW) with OH = (H + 2 padding - kH) // stride + 1 (likewise OW).
     """
-    weight = weight if isinstance(weight, Tensor) else Tensor(weight)
+    weight = as_tensor(weight, name)
     if weight.ndim != 4:
-        raise ShapeError(f"conv2d: expected weight of shape (out_channels, in_channels, kH, kW), got shape "
+        raise ShapeError(f"{name}: expected weight of shape (out_channels, in_channels, kH, kW), got shape "
                          f"{weight.shape}")
-    x = _check_input(x, "conv2d", weight.shape[1])
+    x = _check_input(x, name, weight.shape[1])
     if bias is not None:
-        bias = bias if isinstance(bias, Tensor) else Tensor(bias)
+        bias = as_tensor(bias, name)
         if bias.shape != (weight.shape[0],):
-            raise ShapeError(f"conv2d: expected bias of shape ({weight.shape[0]},) (out_channels), got shape "
+            raise ShapeError(f"{name}: expected bias of shape ({weight.shape[0]},) (out_channels), got shape "
                              f"{bias.shape}")
-    stride, padding = _pair(stride, "stride", "conv2d", 1), _pair(padding, "padding", "conv2d", 0)
-    _check_window(x.shape, weight.shape[2:], padding, "conv2d")
+    stride, padding = _pair(stride, "stride", name, 1), _pair(padding, "padding", name, 0)
+    _check_window(x.shape, weight.shape[2:], padding, name)
     return Convolution.apply(x, weight, bias, stride, padding)
 
 
@@ -259,12 +266,11 @@ class Conv2d(Module):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # PyTorch's choice: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
         self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
         if bias:
-            bound = 1 / math.sqrt(in_channels * self.kernel_size[0] * self.kernel_size[1])
+            bound = 1 / math.sqrt(init.fan_in_and_fan_out(self.weight)[0])
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = _check_input(x, "Conv2d", self.in_channels)
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, name="Conv2d")
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "

@@ -11,6 +11,7 @@ from autograd.errors import DTypeError, ShapeError
 from autograd.ops.shape import GetItem
 
 from . import init
+from .functional import as_tensor  # functional imports this file last, once as_tensor exists
 from .module import Module, Parameter
 
 
@@ -38,7 +39,7 @@ def embedding(indices: Any, weight: Tensor) -> Tensor:
     Returns:
         (*, embedding_dim). The gradient of weight row i is the sum of the gradients of every output that picked i.
     """
-    weight = weight if isinstance(weight, Tensor) else Tensor(weight)
+    weight = as_tensor(weight, "embedding")
     if weight.ndim != 2:
         raise ShapeError(f"embedding: expected weight of shape (num_embeddings, embedding_dim), got shape "
                          f"{weight.shape}")

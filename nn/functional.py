@@ -284,24 +284,26 @@ class Linear(Function):
         return gx, gw, gb
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, *, name: str = "linear") -> Tensor:
     """x @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch.
 
     Args:
         x: (..., in_features).
         weight: (out_features, in_features).
         bias: (out_features,) or None.
+        name: the operation named in error messages (Linear passes its class name).
     Returns:
         (..., out_features).
     """
-    x = as_tensor(x, "linear")
+    x = as_tensor(x, name)
     if weight.ndim != 2:
-        raise ShapeError(f"linear: expected a 2-d weight (out_features, in_features), got shape {weight.shape}")
+        raise ShapeError(f"{name}: expected a 2-d weight (out_features, in_features), got shape {weight.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ShapeError(f"linear: expected input with last dimension {weight.shape[1]} (weight.shape[1]), got shape "
+        size = "weight.shape[1]" if name == "linear" else "in_features"  # what the caller knows the size as
+        raise ShapeError(f"{name}: expected input with last dimension {weight.shape[1]} ({size}), got shape "
                          f"{x.shape}")
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ShapeError(f"linear: expected a bias of shape ({weight.shape[0]},), got {bias.shape}")
+        raise ShapeError(f"{name}: expected a bias of shape ({weight.shape[0]},), got {bias.shape}")
     return Linear.apply(x, weight, bias)
 
 

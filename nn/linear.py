@@ -50,11 +50,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = F.as_tensor(x, "Linear")
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ShapeError(f"Linear: expected input with last dimension {self.in_features} (in_features), "
-                             f"got shape {x.shape}")
-        return F.linear(x, self.weight, self.bias)
+        return F.linear(x, self.weight, self.bias, name="Linear")
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

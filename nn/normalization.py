@@ -10,11 +10,8 @@ from autograd import Tensor, get_default_dtype
 from autograd.errors import ShapeError
 from autograd.function import mark_modified
 
+from .functional import as_tensor  # functional imports this file last, once as_tensor exists
 from .module import Module, Parameter
-
-
-def _tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
@@ -37,7 +34,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     Returns:
         A Tensor of x's shape.
     """
-    x = _tensor(x)
+    x = as_tensor(x, "batch_norm")
     if x.ndim < 2:
         raise ShapeError(f"batch_norm: expected input of shape (N, C) or (N, C, *), got shape {x.shape}")
     C = x.shape[1]
@@ -60,13 +57,13 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
             _update_running(running_mean, mean.data.reshape(C), momentum)
             _update_running(running_var, var.data.reshape(C) * (count / (count - 1)), momentum)
     else:
-        centered = x - _tensor(running_mean).reshape(keep)
-        var = _tensor(running_var).reshape(keep)
+        centered = x - as_tensor(running_mean, "batch_norm").reshape(keep)
+        var = as_tensor(running_var, "batch_norm").reshape(keep)
     out = centered / (var + eps).sqrt()
     if weight is not None:
-        out = out * _tensor(weight).reshape(keep)
+        out = out * as_tensor(weight, "batch_norm").reshape(keep)
     if bias is not None:
-        out = out + _tensor(bias).reshape(keep)
+        out = out + as_tensor(bias, "batch_norm").reshape(keep)
     return out
 
 
@@ -79,7 +76,7 @@ def _update_running(running: Tensor | None, batch: np.ndarray, momentum: float) 
 
 
 def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+               bias: Tensor | None = None, eps: float = 1e-5, *, name: str = "layer_norm") -> Tensor:
     """Normalise over the last len(normalized_shape) axes of each sample, then scale and shift.
 
     y = (x - mean) / sqrt(var + eps) * weight + bias, with the (biased) mean and variance over those axes.
@@ -89,15 +86,16 @@ def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor 
         normalized_shape: the trailing shape to normalise over (an int for the last axis).
         weight, bias: of shape normalized_shape, or None.
         eps: added to the variance, for stability.
+        name: the operation named in error messages (LayerNorm passes its class name).
     Returns:
         A Tensor of x's shape.
     """
-    x = _tensor(x)
-    shape = _normalized_shape(normalized_shape, "layer_norm")
-    _check_trailing(x, shape, "layer_norm")
-    for name, t in (("weight", weight), ("bias", bias)):
+    x = as_tensor(x, name)
+    shape = _normalized_shape(normalized_shape, name)
+    _check_trailing(x, shape, name)
+    for what, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != shape:
-            raise ShapeError(f"layer_norm: expected {name} of shape {shape} (normalized_shape), got shape "
+            raise ShapeError(f"{name}: expected {what} of shape {shape} (normalized_shape), got shape "
                              f"{tuple(t.shape)}")
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     centered = x - x.mean(axis=axes, keepdims=True)
@@ -149,8 +147,8 @@ class _BatchNorm(Module):
         raise NotImplementedError
 
     def forward(self, x: Tensor) -> Tensor:
-        x = _tensor(x)
-        self._check(x)
+        x = as_tensor(x, type(self).__name__)
+        self._check(x)  # the layer accepts fewer shapes than batch_norm (one number of axes each)
         momentum = self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -226,9 +224,7 @@ class LayerNorm(Module):
         self.bias = Parameter(np.zeros(self.normalized_shape, dtype)) if elementwise_affine else None
 
     def forward(self, x: Tensor) -> Tensor:
-        x = _tensor(x)
-        _check_trailing(x, self.normalized_shape, "LayerNorm")
-        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps, name="LayerNorm")
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

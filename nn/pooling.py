@@ -141,19 +141,26 @@ class AvgPoolTranspose(Function):
         return _run(AvgPool, upstream, ctx.kernel_size, ctx.stride, ctx.padding), None, None, None, None
 
 
-def _pool_args(x: Any, kernel_size: Any, stride: Any, padding: Any, name: str) -> tuple:
-    x = _check_input(x, name)
+def _pool_settings(kernel_size: Any, stride: Any, padding: Any, name: str) -> tuple:
+    """kernel_size, stride (default: the kernel) and padding as checked pairs."""
     kernel = _pair(kernel_size, "kernel_size", name, 1)
     stride = kernel if stride is None else _pair(stride, "stride", name, 1)
     padding = _pair(padding, "padding", name, 0)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{name}: padding {padding} must be at most half the kernel size {kernel}, so no window "
                          "lies entirely in the padding")
+    return kernel, stride, padding
+
+
+def _pool_args(x: Any, kernel_size: Any, stride: Any, padding: Any, name: str) -> tuple:
+    x = _check_input(x, name)
+    kernel, stride, padding = _pool_settings(kernel_size, stride, padding, name)
     _check_window(x.shape, kernel, padding, name)
     return x, kernel, stride, padding
 
 
-def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, *,
+               name: str = "max_pool2d") -> Tensor:
     """The maximum of each kH x kW window (padding never wins: it counts as -inf).
 
     The gradient goes to the window's maximum; on a tie, to the first maximum in reading order (as PyTorch does).
@@ -161,27 +168,26 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     Args:
         x: input (N, C, H, W).
         kernel_size, stride (default: kernel_size), padding: an int or an (h, w) pair.
+        name: the operation named in error messages (layers pass their class name).
     Returns:
         (N, C, OH, OW) with OH = (H + 2 padding - kH) // stride + 1 (likewise OW).
     """
-    return MaxPool.apply(*_pool_args(x, kernel_size, stride, padding, "max_pool2d"))
+    return MaxPool.apply(*_pool_args(x, kernel_size, stride, padding, name))
 
 
-def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, *,
+               name: str = "avg_pool2d") -> Tensor:
     """The mean of each kH x kW window; zeros of the padding count in the mean (PyTorch's count_include_pad=True).
 
     Args and Returns as for max_pool2d.
     """
-    return AvgPool.apply(*_pool_args(x, kernel_size, stride, padding, "avg_pool2d"))
+    return AvgPool.apply(*_pool_args(x, kernel_size, stride, padding, name))
 
 
 class _Pool(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        name = type(self).__name__
-        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", name, 1)
-        self.padding = _pair(padding, "padding", name, 0)
+        self.kernel_size, self.stride, self.padding = _pool_settings(kernel_size, stride, padding, type(self).__name__)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -197,7 +203,7 @@ class MaxPool2d(_Pool):
     """
 
     def forward(self, x: Tensor) -> Tensor:
-        return MaxPool.apply(*_pool_args(x, self.kernel_size, self.stride, self.padding, "MaxPool2d"))
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding, name="MaxPool2d")
 
 
 class AvgPool2d(_Pool):
@@ -210,4 +216,4 @@ class AvgPool2d(_Pool):
     """
 
     def forward(self, x: Tensor) -> Tensor:
-        return AvgPool.apply(*_pool_args(x, self.kernel_size, self.stride, self.padding, "AvgPool2d"))
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, name="AvgPool2d")

@@ -343,3 +343,17 @@ def test_pool_layers_name_themselves_in_shape_errors():
 def test_pool_padding_more_than_half_kernel_is_rejected():
     with pytest.raises(ValueError, match=r"max_pool2d: padding \(2, 2\) must be at most half the kernel size"):
         F.max_pool2d(Tensor(np.zeros((1, 1, 6, 6))), 3, padding=2)
+
+
+def test_pool_layer_checks_padding_against_the_kernel_when_built():
+    with pytest.raises(ValueError, match=r"^MaxPool2d: padding \(2, 2\) must be at most half the kernel size \(3, 3\)"):
+        nn.MaxPool2d(3, padding=2)
+    with pytest.raises(ValueError, match=r"^AvgPool2d: padding \(0, 2\) must be at most half the kernel size \(2, 2\)"):
+        nn.AvgPool2d(2, padding=(0, 2))
+
+
+def test_conv2d_layer_bias_bound_is_one_over_sqrt_fan_in():
+    nn.init.seed(3)
+    conv = nn.Conv2d(2, 64, (3, 2), dtype=np.float64)  # fan_in = 2 * 3 * 2 = 12
+    assert np.abs(conv.bias.data).max() <= 1 / np.sqrt(12)
+    assert np.abs(conv.bias.data).max() > 0.9 / np.sqrt(12)  # 64 draws of U(-b, b) come near the bound

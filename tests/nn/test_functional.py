@@ -9,6 +9,7 @@ import pytest
 import autograd as ag
 from autograd import Tensor, Value
 from autograd.errors import ShapeError
+import nn
 from nn import functional as F
 
 RNG = np.random.default_rng(2)
@@ -119,6 +120,44 @@ def test_functions_accept_arrays_and_refuse_values():
     assert np.allclose(F.relu(np.array([-1.0, 2.0])).data, [0.0, 2.0])
     with pytest.raises(TypeError, match="expected a Tensor, got a Value"):
         F.relu(Value(1.0))
+
+
+_W = np.ones((2, 2))
+_VALUE_CALLS = {  # each function given a Value where a Tensor belongs, and the name its message must start with
+    "relu": lambda v: F.relu(v), "sigmoid": lambda v: F.sigmoid(v), "tanh": lambda v: F.tanh(v),
+    "leaky_relu": lambda v: F.leaky_relu(v), "gelu": lambda v: F.gelu(v), "softmax": lambda v: F.softmax(v),
+    "log_softmax": lambda v: F.log_softmax(v), "linear": lambda v: F.linear(v, Tensor(_W)),
+    "dropout": lambda v: F.dropout(v), "pad": lambda v: F.pad(v, 1),
+    "conv2d": lambda v: F.conv2d(v, Tensor(np.ones((1, 1, 1, 1)))),
+    "conv2d weight": lambda v: F.conv2d(Tensor(np.ones((1, 1, 2, 2))), v),
+    "max_pool2d": lambda v: F.max_pool2d(v, 2), "avg_pool2d": lambda v: F.avg_pool2d(v, 2),
+    "layer_norm": lambda v: F.layer_norm(v, 2), "batch_norm": lambda v: F.batch_norm(v, None, None),
+    "embedding": lambda v: F.embedding(np.array([0]), v),
+    "mse_loss": lambda v: F.mse_loss(v, Tensor(_W)), "l1_loss": lambda v: F.l1_loss(v, Tensor(_W)),
+    "cross_entropy": lambda v: F.cross_entropy(v, np.array([0, 1])),
+    "nll_loss": lambda v: F.nll_loss(v, np.array([0, 1])),
+    "binary_cross_entropy": lambda v: F.binary_cross_entropy(v, Tensor(_W)),
+    "binary_cross_entropy_with_logits": lambda v: F.binary_cross_entropy_with_logits(v, Tensor(_W)),
+    "hinge_loss": lambda v: F.hinge_loss(v, Tensor(_W)),
+}
+
+
+@pytest.mark.parametrize("name", list(_VALUE_CALLS))
+def test_every_function_refuses_a_value_with_as_tensors_message(name):
+    with pytest.raises(TypeError, match=rf"^{name.split()[0]}\b.*: expected a Tensor, got a Value; nn layers work on "
+                                        "Tensors"):
+        _VALUE_CALLS[name](Value(0.5))
+
+
+@pytest.mark.parametrize("layer, name", [(lambda: nn.Linear(2, 2), "Linear"),
+                                         (lambda: nn.Conv2d(1, 1, 1), "Conv2d"),
+                                         (lambda: nn.MaxPool2d(2), "MaxPool2d"),
+                                         (lambda: nn.LayerNorm(2), "LayerNorm"),
+                                         (lambda: nn.BatchNorm1d(2), "BatchNorm1d"),
+                                         (lambda: nn.CausalSelfAttention(2, 1), "CausalSelfAttention")])
+def test_layers_refuse_a_value_naming_themselves(layer, name):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor, got a Value"):
+        layer()(Value(0.5))
 
 
 def test_leaky_relu_gradgradcheck():
