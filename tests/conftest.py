@@ -1,4 +1,6 @@
-"""Shared test settings: a hypothesis profile without deadlines (CI machines are shared and their timing varies)."""
+"""Shared test settings: hypothesis profiles without deadlines (CI machines are shared and their timing varies). The
+default "ci" profile is derandomized so every run checks the same examples; to try fresh random examples locally, run
+`HYPOTHESIS_PROFILE=dev python -m pytest tests`."""
 from __future__ import annotations
 
 import os
