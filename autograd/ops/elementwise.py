@@ -86,7 +86,10 @@ class Pow(Function):
     def backward(ctx, grad):
         a, b, z = ctx.saved_tensors
         da, db = ctx.needs_input_grad
-        return (grad * b * a ** (b - 1) if da else None), (grad * z * np.log(a) if db else None)
+        # exponent b - 1, but b where a == b == 0: d(a**0)/da is 0 there too (0 * 0**-1 would be nan); only that
+        # point, so the slope of b * a**(b-1) in b (a**-1 at b = 0) stays right for second derivatives
+        da = grad * b * a ** (b - 1 + ((a == 0) & (b == 0))) if da else None
+        return da, (grad * z * np.log(a) if db else None)
 
 
 class Exp(Function):
@@ -284,13 +287,12 @@ class Where(Function):
 
 
 class Cast(Function):
-    """y = x.astype(dtype);  dy/dx = 1 (the gradient is cast back to x's dtype)"""
+    """y = x.astype(dtype);  dy/dx = 1 (the engine casts every gradient to its input's dtype)"""
 
     @staticmethod
     def forward(ctx, x, dtype):
-        ctx.dtype = x.data.dtype
         return x.data.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.astype(ctx.dtype), None
+        return grad, None

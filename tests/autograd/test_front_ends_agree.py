@@ -91,3 +91,13 @@ def test_a_small_neuron_layer_agrees_between_front_ends():
     total.backward()
     np.testing.assert_allclose(tW.grad.data, grads_of(vW), rtol=1e-10)
     np.testing.assert_allclose(tb.grad.data, grads_of(vb), rtol=1e-10)
+
+
+def test_power_zero_at_zero_has_gradient_zero_in_both_front_ends():
+    v = Value(0.0)
+    (v ** 0).backward()
+    t = Tensor(np.array([0.0, 0.0, 3.0]), requires_grad=True)  # x**0 is 1 everywhere, so its slope is 0, also at 0
+    (t ** 0).sum().backward()
+    assert v.grad == 0.0
+    np.testing.assert_array_equal(t.grad.data, [0.0, 0.0, 0.0])
+

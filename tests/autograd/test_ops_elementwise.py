@@ -229,6 +229,35 @@ def test_astype_between_float_dtypes_casts_gradient_back():
     np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
 
 
+def test_astype_gradient_under_create_graph_has_the_input_dtype():
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = x.astype(np.float64)
+    (g,) = ag.grad((y * y * y).sum(), x, create_graph=True)  # 3 x**2, then 6 x
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g.data, [3.0, 12.0])
+    (h,) = ag.grad(g.sum(), x)
+    assert h.dtype == np.float32
+    np.testing.assert_array_equal(h.data, [6.0, 12.0])
+
+
+def test_power_with_an_exponent_array_holding_zero_has_closed_form_first_and_second_derivatives():
+    x = Tensor(np.array([0.0, 0.0, 2.0]), requires_grad=True)
+    n = np.array([0.0, 1.0, 3.0])  # d/dx x**n = n x**(n-1): 0, 1, 12;  d2/dx2 = n (n-1) x**(n-2): 0, 0, 12
+    (first,) = ag.grad((x ** n).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(first.data, [0.0, 1.0, 12.0])
+    (second,) = ag.grad(first.sum(), x)
+    np.testing.assert_array_equal(second.data, [0.0, 0.0, 12.0])
+
+
+def test_power_mixed_second_derivative_at_exponent_zero_is_one_over_base():
+    a = Tensor(np.array([0.5, 2.0]), requires_grad=True)
+    b = Tensor(np.array([0.0, 0.0]), requires_grad=True)
+    (da,) = ag.grad((a ** b).sum(), a, create_graph=True)  # b a**(b-1) = 0 at b = 0
+    np.testing.assert_array_equal(da.data, [0.0, 0.0])
+    (dab,) = ag.grad(da.sum(), b)  # d/db of b a**(b-1) = a**(b-1) (1 + b log a) = 1/a at b = 0
+    np.testing.assert_allclose(dab.data, [2.0, 0.5], rtol=1e-12)
+
+
 def test_comparisons_give_bool_tensors_without_gradient():
     x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     y = Tensor(np.array([3.0, 2.0, 1.0]))
