@@ -243,7 +243,6 @@ def _sample(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.r
     if top_k is not None and top_k < logits.shape[1]:
         kth = np.sort(logits, axis=1)[:, -top_k][:, None]
         logits = np.where(logits < kth, -np.inf, logits)
-    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-    cdf = np.cumsum(probs, axis=1)
+    cdf = np.cumsum(F._shifted_exp(logits, axis=1)[1], axis=1)  # unnormalised: the draws scale to its last column
     draws = rng.random((len(logits), 1)) * cdf[:, -1:]
     return np.minimum((cdf <= draws).sum(axis=1), logits.shape[1] - 1)[:, None]

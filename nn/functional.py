@@ -205,14 +205,24 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 
 # --- softmax ----------------------------------------------------------------------------------------------------------
+def _shifted_exp(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stable pieces of softmax along `axis` of an ndarray: (x - max(x), exp of that, its sum with keepdims).
+
+    Shifting by the max makes every exponent <= 0, so exp never overflows; softmax is exp / sum and log-softmax is
+    shifted - log(sum). The exp array is fresh: callers may divide it in place.
+    """
+    shifted = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return shifted, e, e.sum(axis=axis, keepdims=True)
+
+
 class Softmax(Function):
     """y = exp(x) / sum(exp(x), axis);  dy/dx . grad = y * (grad - sum(grad * y, axis))"""
 
     @staticmethod
     def forward(ctx, x, axis):
-        data = x.data
-        e = np.exp(data - data.max(axis=axis, keepdims=True))  # shifted by the max: exp never overflows
-        e /= e.sum(axis=axis, keepdims=True)
+        _, e, sums = _shifted_exp(x.data, axis)
+        e /= sums
         ctx.save_for_backward(e)
         return e
 
@@ -228,9 +238,8 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        data = x.data
-        shifted = data - data.max(axis=axis, keepdims=True)
-        shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted, _, sums = _shifted_exp(x.data, axis)
+        shifted -= np.log(sums)
         ctx.save_for_backward(shifted)
         return shifted
 

@@ -13,7 +13,7 @@ from autograd import Tensor
 from autograd.errors import DTypeError, ShapeError
 from autograd.function import Function
 
-from .functional import as_tensor, softmax  # functional imports this file last, once these exist
+from .functional import _shifted_exp, as_tensor, softmax  # functional imports this file last, once these exist
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -85,9 +85,7 @@ class CrossEntropy(Function):
     def forward(ctx, logits, target, ignore_index, label_smoothing, reduction):
         C = logits.data.shape[1]
         z = _rows(logits.data, C)
-        shifted = z - z.max(axis=1, keepdims=True)  # exp of at most 0: no overflow for any logits
-        probs = np.exp(shifted)
-        sums = probs.sum(axis=1, keepdims=True)
+        shifted, probs, sums = _shifted_exp(z, axis=1)
         probs /= sums
         log_sums = np.log(sums[:, 0])
         picked = weight = None

@@ -210,3 +210,11 @@ def test_pad_uses_numpy_pad_width_and_crops_the_gradient_back():
     y = F.pad(x, ((1, 0), (2, 1)), constant_values=7.0)
     assert np.array_equal(y.data, np.pad(x.data, ((1, 0), (2, 1)), constant_values=7.0))
     assert ag.gradcheck(lambda x: F.pad(x, 1), (x,))
+
+
+def test_shifted_exp_pieces_of_softmax_never_overflow():
+    x = np.array([[1000.0, 1000.0 + np.log(3.0)], [-5.0, -5.0]])
+    shifted, e, sums = F._shifted_exp(x, axis=1)
+    assert np.allclose(shifted, [[-np.log(3.0), 0.0], [0.0, 0.0]])
+    assert np.allclose(e / sums, [[0.25, 0.75], [0.5, 0.5]])
+    assert sums.shape == (2, 1)
