@@ -5,6 +5,7 @@ Python scalars and lists become the default dtype (float32, see `set_default_dty
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Callable, Sequence
 
@@ -416,7 +417,7 @@ class Tensor(Variable):
     def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
         """Variance over `axis` with numpy's `ddof` (0: divide by n; 1: by n - 1)."""
         axes = rd.normalize_axis(axis, self.ndim, "var")
-        count = int(np.prod([self.shape[a] for a in axes]))
+        count = math.prod(self.shape[a] for a in axes)
         centered = self - self.mean(axis=axes, keepdims=True)
         return (centered * centered).sum(axis=axes, keepdims=keepdims) / max(count - ddof, 0)
 
@@ -556,16 +557,16 @@ Tensor._result_kind = Tensor
 
 
 def _reshaped_shape(shape: tuple, target: tuple) -> tuple:
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     target = tuple(int(n) for n in target)
     if target.count(-1) > 1:
         raise ValueError(f"can only use one -1 in the new shape {target}")
-    known = int(np.prod([n for n in target if n != -1]))
+    known = math.prod(n for n in target if n != -1)
     if -1 in target:
         if known == 0 or size % known:
             raise ValueError(f"cannot reshape a Tensor of shape {shape} ({size} elements) into shape {target}")
         target = tuple(size // known if n == -1 else n for n in target)
-    if int(np.prod(target)) != size or any(n < 0 for n in target):
+    if math.prod(target) != size or any(n < 0 for n in target):
         raise ValueError(f"cannot reshape a Tensor of shape {shape} ({size} elements) into shape {target}")
     return target
 

@@ -2,6 +2,7 @@
 over the reduced axes: evenly for sum and mean, to the arg-max elements for max and min (split between ties)."""
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -58,7 +59,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.shape, ctx.axes = x.data.shape, normalize_axis(axis, x.data.ndim, "mean")
-        ctx.count = int(np.prod([ctx.shape[a] for a in ctx.axes]))
+        ctx.count = math.prod(ctx.shape[a] for a in ctx.axes)
         return np.mean(x.data, axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
