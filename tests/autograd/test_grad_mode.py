@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from autograd import Tensor, Value
+from autograd import BackwardError, Tensor, Value
 
 
 @pytest.fixture
@@ -134,7 +134,11 @@ def test_backward_works_on_a_graph_built_before_no_grad(x):
 
 def test_in_place_update_under_no_grad_like_an_optimizer_step(x):
     (x * x).sum().backward()
+    with pytest.raises(BackwardError, match="leaf that requires grad cannot be changed in-place"):
+        x -= 0.5 * x.grad  # outside no_grad the same line is refused
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    same = x
     with ag.no_grad():
-        x.data -= 0.5 * x.grad.data
-    assert x.is_leaf and x.requires_grad
+        x -= 0.5 * x.grad
+    assert x is same and x.is_leaf and x.requires_grad
     np.testing.assert_array_equal(x.data, [0.0, 0.0])
