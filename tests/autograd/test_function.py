@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import autograd.inplace
 import autograd.ops
 import autograd.value
 from autograd import BackwardError, Function, Tensor, Value
@@ -283,7 +284,7 @@ def test_saved_output_modified_in_place_is_detected():
 
 def builtin_functions() -> list[type]:
     modules = [importlib.import_module(f"autograd.ops.{m.name}") for m in pkgutil.iter_modules(autograd.ops.__path__)]
-    modules.append(autograd.value)
+    modules += [autograd.value, autograd.inplace]
     found = []
     for module in modules:
         for _, obj in inspect.getmembers(module, inspect.isclass):
@@ -295,7 +296,7 @@ def builtin_functions() -> list[type]:
 def test_the_builtin_function_list_covers_every_module():
     names = {f"{f.__module__}.{f.__name__}" for f in builtin_functions()}
     for expected in ("autograd.ops.elementwise.Mul", "autograd.ops.reduce.Sum", "autograd.ops.shape.GetItem",
-                     "autograd.ops.linalg.MatMul", "autograd.value.Tanh"):
+                     "autograd.ops.linalg.MatMul", "autograd.value.Tanh", "autograd.inplace.SetItem"):
         assert expected in names
     assert len(names) >= 35
 
