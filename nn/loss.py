@@ -187,8 +187,7 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     shape = _class_input(input, op)
     input, t = _one_sample(input, target)
     if t.dtype.kind == "f" and t.shape == shape[:1] + shape[2:] and t.shape != input.shape:
-        raise DTypeError(f"{op}: expected integer class indices as target, got dtype {t.dtype}; convert with "
-                         ".astype(np.int64) (or pass class probabilities of the input's shape)")
+        _class_targets(t, shape, op)  # float class indices: raises its DTypeError
     if t.dtype.kind == "f":
         if t.shape != input.shape:
             raise ShapeError(f"{op}: class-probability targets need the input's shape {input.shape}, got {t.shape}; "
@@ -322,8 +321,8 @@ def hinge_loss(input: Tensor, target: Any, margin: float = 1.0, reduction: str =
     if target.shape != input.shape and target.size == input.size and input.ndim <= 2 and target.ndim <= 2:
         target = target.reshape(input.shape)
     _same_shape(input, target, op)
-    labels = np.unique(target.data)
-    if not np.isin(labels, (-1, 1)).all():
+    if not (np.abs(target.data) == 1).all():
+        labels = np.unique(target.data)  # only for the message
         raise ValueError(f"{op}: expected labels of +1 and -1, got {labels[:5].tolist()}; map 0/1 labels with "
                          "2 * y - 1")
     return _reduce((margin - target.astype(input.dtype) * input).relu(), reduction)

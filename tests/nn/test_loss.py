@@ -161,6 +161,9 @@ def test_cross_entropy_errors_name_the_problem():
         F.cross_entropy(x, [0, 4, 1])
     with pytest.raises(DTypeError, match="expected integer class indices"):
         F.cross_entropy(x, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(DTypeError, match=r"^cross_entropy: expected integer class indices as target, got dtype "
+                                         r"float32; convert with \.astype\(np\.int64\)"):
+        F.cross_entropy(x, np.array([0.0, 1.0, 2.0], dtype=np.float32))
     with pytest.raises(ShapeError, match="expected target of shape \\(3,\\)"):
         F.cross_entropy(x, [0, 1])
     with pytest.raises(ValueError, match="reduction must be 'mean', 'sum' or 'none', got 'avg'"):
@@ -315,3 +318,8 @@ def test_hinge_loss_module_margin_and_gradcheck():
 def test_loss_modules_refuse_unknown_reductions():
     with pytest.raises(ValueError, match="MSELoss: reduction must be"):
         nn.MSELoss(reduction="avg")
+
+
+def test_hinge_loss_refuses_a_label_of_magnitude_other_than_one():
+    with pytest.raises(ValueError, match=r"expected labels of \+1 and -1, got \[-1.0, 1.0, 2.0\]"):
+        F.hinge_loss(_x(4), np.array([1.0, -1.0, 2.0, 1.0]))
