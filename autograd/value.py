@@ -313,7 +313,7 @@ Value._result_kind = Value
 def _value(x: Any) -> Value:
     if isinstance(x, Value):
         return x
-    if type(x) is float or type(x) is int:
+    if (type(x) is float or type(x) is int) and x:  # not 0: 0.0 and -0.0 are equal keys but differ in sign
         constant = _constants.get(x)
         if constant is None or constant.data != x:
             if len(_constants) > 4096:

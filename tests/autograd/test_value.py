@@ -333,3 +333,9 @@ def test_setting_grad_to_none_resets_it_to_zero_for_the_next_backward():
     assert v.grad == 0.0
     (v * v).backward()
     assert v.grad == 6.0
+
+
+def test_number_zero_keeps_its_sign_in_value_arithmetic():
+    assert math.copysign(1.0, (Value(-1.0) * 0.0).data) == -1.0  # -1 * 0.0 = -0.0
+    assert math.copysign(1.0, (Value(-1.0) * -0.0).data) == 1.0  # -1 * -0.0 = +0.0, met after 0.0 was used
+    assert math.copysign(1.0, (Value(1.0) * -0.0).data) == -1.0
