@@ -134,6 +134,7 @@ def test_backward_frees_what_forward_saved():
     assert scratch() is not None  # kept for another pass
     y.backward()
     assert scratch() is None  # released, while y itself is still alive
+    assert y.grad_fn._saved is None and y.grad_fn.name == "SaveTemp"  # the graph's structure stays, for drawings
     assert x.grad.item() == 4.0
 
 
