@@ -14,12 +14,6 @@ from autograd import Tensor, gradcheck
 from autograd.errors import DTypeError, ShapeError
 
 
-def to_float64(module):
-    for p in module.parameters():
-        p.data = p.data.astype(np.float64)
-    return module
-
-
 def attention_reference(x, attn):
     """Causal multi-head attention one batch item, head and position at a time, in plain numpy."""
     B, T, C = x.shape
@@ -42,14 +36,14 @@ def attention_reference(x, attn):
 # --- CausalSelfAttention --------------------------------------------------------------------------------------------
 def test_attention_matches_loop_reference():
     nn.init.seed(0)
-    attn = to_float64(nn.CausalSelfAttention(12, 3))
+    attn = nn.CausalSelfAttention(12, 3).to(np.float64)
     x = np.random.default_rng(0).standard_normal((2, 5, 12))
     np.testing.assert_allclose(attn(Tensor(x)).data, attention_reference(x, attn), rtol=1e-10, atol=1e-12)
 
 
 def test_attention_output_ignores_future_positions_values_and_gradients():
     nn.init.seed(1)
-    attn = to_float64(nn.CausalSelfAttention(8, 2))
+    attn = nn.CausalSelfAttention(8, 2).to(np.float64)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((1, 6, 8))
     changed = x.copy()
@@ -65,7 +59,7 @@ def test_attention_output_ignores_future_positions_values_and_gradients():
 
 def test_attention_gradcheck_input_and_parameters():
     nn.init.seed(2)
-    attn = to_float64(nn.CausalSelfAttention(4, 2))
+    attn = nn.CausalSelfAttention(4, 2).to(np.float64)
     x = Tensor(np.random.default_rng(2).standard_normal((2, 3, 4)), requires_grad=True)
     assert gradcheck(lambda x, *params: attn(x), (x, *attn.parameters()))
 
@@ -121,7 +115,7 @@ def test_block_is_identity_when_both_residual_branches_output_zero():
 
 def test_block_gradcheck_input_and_parameters():
     nn.init.seed(6)
-    block = to_float64(nn.TransformerBlock(4, 2))
+    block = nn.TransformerBlock(4, 2).to(np.float64)
     x = Tensor(np.random.default_rng(6).standard_normal((1, 3, 4)), requires_grad=True)
     assert gradcheck(lambda x, *params: block(x), (x, *block.parameters()))
 
@@ -163,7 +157,7 @@ def test_gpt_initialisation_follows_nanogpt():
 
 def test_gpt_gradcheck_logits_with_respect_to_parameters():
     nn.init.seed(8)
-    model = to_float64(nn.GPT(tiny_config(vocab_size=3, block_size=3, n_layer=1, n_embd=4)))
+    model = nn.GPT(tiny_config(vocab_size=3, block_size=3, n_layer=1, n_embd=4)).to(np.float64)
     idx = np.array([[0, 2, 1]])
     # scaled up from nanoGPT's small init so every parameter visibly moves the logits
     for p in model.parameters():

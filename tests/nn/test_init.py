@@ -110,7 +110,10 @@ def test_seed_makes_draws_and_model_creation_repeatable():
     model_b = nn.MLP([3, 5, 2]).state_dict()
     assert np.array_equal(a, b)
     assert all(np.array_equal(model_a[k], model_b[k]) for k in model_a)
-    assert init.get_generator() is init.get_generator()
+    before = init.get_generator()
+    init.seed(11)
+    assert init.get_generator() is not before  # seed() replaces the generator, so its state starts afresh
+    assert init.get_generator().random() == np.random.default_rng(11).random()
 
 
 def test_init_refuses_non_tensors():

@@ -15,12 +15,6 @@ def leaf(rng, *shape):
     return Tensor(rng.standard_normal(shape), requires_grad=True)
 
 
-def to_float64(module):
-    for p in module.parameters():
-        p.data = p.data.astype(np.float64)
-    return module
-
-
 # --- batch_norm -----------------------------------------------------------------------------------------------------
 def test_batch_norm_training_normalises_each_channel_then_scales_and_shifts():
     rng = np.random.default_rng(0)
@@ -190,7 +184,7 @@ def test_layernorm_layer_parameters_and_gradcheck():
     np.testing.assert_array_equal(ln.bias.data, np.zeros(5))
     assert list(ln.state_dict()) == ["weight", "bias"]
     assert nn.LayerNorm(5, dtype=np.float64).weight.dtype == np.float64
-    to_float64(ln)
+    ln.to(np.float64)
     ln.weight.data = rng.standard_normal(5)
     x = leaf(rng, 2, 3, 5)
     assert gradcheck(lambda x, w, b: ln(x), (x, ln.weight, ln.bias))

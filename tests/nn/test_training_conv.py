@@ -2,23 +2,20 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import load_digits
+import pytest
 
 import nn
 import nn.functional as F
 import optim
 from autograd import Tensor, no_grad
 
-def digits_split():
-    """A fixed, stratified 75/25 split of the 1,797 digits; pixels scaled from 0..16 to 0..1, shaped (N, 1, 8, 8)."""
-    digits = load_digits()
-    images = (digits.images / 16.0).astype(np.float32)[:, None]
-    order = np.random.default_rng(0).permutation(len(images))
-    test = np.zeros(len(images), dtype=bool)
-    for label in range(10):  # a quarter of each class goes to the test set
-        members = order[digits.target[order] == label]
-        test[members[: len(members) // 4]] = True
-    return images[~test], digits.target[~test], images[test], digits.target[test]
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
+
+
+def _images(digits_split):
+    """The shared digits split (tests/nn/conftest.py) with each row of 64 pixels as an image (1, 8, 8)."""
+    x_train, y_train, x_test, y_test = digits_split
+    return x_train.reshape(-1, 1, 8, 8), y_train, x_test.reshape(-1, 1, 8, 8), y_test
 
 
 def small_conv_net():
@@ -28,8 +25,8 @@ def small_conv_net():
         nn.Flatten(), nn.Linear(32 * 2 * 2, 10))
 
 
-def test_conv_net_reaches_97_percent_test_accuracy_on_digits():
-    x_train, y_train, x_test, y_test = digits_split()
+def test_conv_net_reaches_97_percent_test_accuracy_on_digits(digits_split):
+    x_train, y_train, x_test, y_test = _images(digits_split)
     assert len(x_test) == 445 and len(set(y_test)) == 10
     nn.init.seed(0)
     model = small_conv_net()
@@ -51,8 +48,8 @@ def test_conv_net_reaches_97_percent_test_accuracy_on_digits():
     assert test_accuracy >= 0.97
 
 
-def test_conv_net_first_steps_reduce_the_loss_on_a_fixed_batch():
-    x_train, y_train, _, _ = digits_split()
+def test_conv_net_first_steps_reduce_the_loss_on_a_fixed_batch(digits_split):
+    x_train, y_train, _, _ = _images(digits_split)
     nn.init.seed(1)
     model = small_conv_net()
     optimizer = optim.SGD(model.parameters(), lr=0.1)

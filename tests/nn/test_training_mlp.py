@@ -11,25 +11,7 @@ from autograd import Tensor
 from nn import functional as F
 from nn.data import DataLoader, TensorDataset
 
-datasets = pytest.importorskip("sklearn.datasets")  # a test-only dependency (the project's dev extra has it)
-threadpoolctl = pytest.importorskip("threadpoolctl")  # installed with scikit-learn
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    # Matrices this small multiply fastest on one thread; on a busy machine BLAS threads waiting for each other
-    # made this training 20x slower.
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
-def _digits_split(seed: int = 0):
-    digits = datasets.load_digits()
-    X = (digits.data / 16.0).astype(np.float32)  # pixel intensities 0..16 -> 0..1
-    y = digits.target.astype(np.int64)
-    order = np.random.default_rng(seed).permutation(len(X))
-    test, train = order[:450], order[450:]
-    return X[train], y[train], X[test], y[test]
+pytestmark = pytest.mark.usefixtures("one_blas_thread")  # the digits split is a fixture of tests/nn/conftest.py
 
 
 def _accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
@@ -40,8 +22,8 @@ def _accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predicted == y))
 
 
-def test_mlp_reaches_97_percent_test_accuracy_on_digits():
-    X_train, y_train, X_test, y_test = _digits_split()
+def test_mlp_reaches_97_percent_test_accuracy_on_digits(digits_split):
+    X_train, y_train, X_test, y_test = digits_split
     mean, scale = X_train.mean(axis=0), X_train.std(axis=0) + 0.1  # standardise with training statistics only
     X_train, X_test = (X_train - mean) / scale, (X_test - mean) / scale
     nn.init.seed(0)
@@ -60,8 +42,8 @@ def test_mlp_reaches_97_percent_test_accuracy_on_digits():
     assert _accuracy(model, X_test, y_test) >= 0.97
 
 
-def test_training_loss_falls_with_sgd_and_gradient_clipping():
-    X_train, y_train, _, _ = _digits_split()
+def test_training_loss_falls_with_sgd_and_gradient_clipping(digits_split):
+    X_train, y_train, _, _ = digits_split
     nn.init.seed(1)
     model = nn.MLP([64, 32, 10])
     optimizer = optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
