@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -502,7 +503,6 @@ class Tensor(Variable):
         if shape == self.shape:
             return self
         try:
-            np.broadcast_shapes(self.shape, shape)
             if np.broadcast_shapes(self.shape, shape) != shape:
                 raise ValueError
         except ValueError:
@@ -531,15 +531,16 @@ class Tensor(Variable):
         if isinstance(indices_or_sections, Tensor):  # the split points carry no gradient
             indices_or_sections = indices_or_sections.data
         try:
-            np.split(np.empty(self.shape, dtype=bool), indices_or_sections, axis=axis)
-        except (ValueError, IndexError, TypeError) as err:
+            if np.ndim(indices_or_sections) == 0:  # a number of equal sections (np.int64 too)
+                sections: Any = int(indices_or_sections)
+                if sections != indices_or_sections:
+                    raise TypeError("the number of sections must be a whole number")
+            else:
+                sections = tuple(operator.index(i) for i in indices_or_sections)
+            return list(sh.Split.apply(self, sections, axis))
+        except (ValueError, IndexError, TypeError) as err:  # numpy's own rules for split, said with the op's name
             raise ShapeError(f"split: cannot split a Tensor of shape {self.shape} by {indices_or_sections!r} along "
                              f"axis {axis}: {err}") from None
-        if np.ndim(indices_or_sections) == 0:  # a number of equal sections (np.int64 too)
-            sections: Any = int(indices_or_sections)
-        else:
-            sections = tuple(int(i) for i in indices_or_sections)
-        return list(sh.Split.apply(self, sections, axis))
 
     def pad(self, pad_width: Any, constant_values: float = 0) -> Tensor:
         """Pad with a constant; `pad_width` as in np.pad (an int, a (before, after) pair, or one pair per axis)."""
