@@ -22,8 +22,12 @@ def _outputs(fn: Callable, inputs: Sequence[Any]) -> list[Tensor]:
     return [o for o in outs if isinstance(o, Tensor)]
 
 
-def _jacobians(fn: Callable, inputs: Sequence[Any], eps: float) -> tuple[list, list]:
-    """Numerical and analytic Jacobians: one (output, input) matrix each, of shape (out.size, input.size)."""
+def _jacobians(fn: Callable, inputs: Sequence[Any], eps: float) -> tuple[list, list, list, list]:
+    """Numerical and analytic Jacobians: one (output, input) matrix each, of shape (out.size, input.size).
+
+    Returns:
+        (numeric, analytic, the positions of the checked inputs, the shapes of the outputs).
+    """
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     outputs = _outputs(fn, inputs)
     numeric = [[np.zeros((o.size, inputs[i].size)) for i in checked] for o in outputs]
@@ -53,12 +57,12 @@ def _jacobians(fn: Callable, inputs: Sequence[Any], eps: float) -> tuple[list, l
             for k, g in enumerate(grads):
                 if g is not None:
                     analytic[m][k][j, :] = g.data.reshape(-1)
-    return numeric, analytic, checked
+    return numeric, analytic, checked, [o.shape for o in outputs]
 
 
 def _compare(fn: Callable, inputs: Sequence[Any], eps: float, atol: float, rtol: float) -> str | None:
     """None when the gradients agree, else a sentence naming the output, the input and the worst element."""
-    numeric, analytic, checked = _jacobians(fn, inputs, eps)
+    numeric, analytic, checked, out_shapes = _jacobians(fn, inputs, eps)
     for m in range(len(numeric)):
         for k, i in enumerate(checked):
             n, a = numeric[m][k], analytic[m][k]
@@ -66,15 +70,11 @@ def _compare(fn: Callable, inputs: Sequence[Any], eps: float, atol: float, rtol:
             if excess.size and (excess > 0).any():
                 j_out, j_in = np.unravel_index(np.argmax(excess), excess.shape)
                 where_in = np.unravel_index(j_in, inputs[i].shape)
-                where_out = np.unravel_index(j_out, _outputs_shape(fn, inputs, m))
+                where_out = np.unravel_index(j_out, out_shapes[m])
                 return (f"gradient of output {m} (element {tuple(int(v) for v in where_out)}) "
                         f"with respect to input {i} at index {tuple(int(v) for v in where_in)}: analytic "
                         f"{a[j_out, j_in]:.6g} vs numerical {n[j_out, j_in]:.6g}")
     return None
-
-
-def _outputs_shape(fn: Callable, inputs: Sequence[Any], m: int) -> tuple:
-    return _outputs(fn, inputs)[m].shape
 
 
 def _check_inputs(inputs: Sequence[Any], name: str) -> tuple:
@@ -161,10 +161,10 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any], grad_outputs: S
         True when the derivatives of the first derivatives agree with central differences.
     """
     inputs = _check_inputs(inputs, "gradgradcheck")
-    outs = _outputs(fn, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(seed)
-        grad_outputs = [Tensor(rng.standard_normal(o.shape), requires_grad=True, dtype=np.float64) for o in outs]
+        grad_outputs = [Tensor(rng.standard_normal(o.shape), requires_grad=True, dtype=np.float64)
+                        for o in _outputs(fn, inputs)]
     grad_outputs = list(grad_outputs)
     n = len(inputs)
 
