@@ -14,6 +14,7 @@ import numpy as np
 from .errors import BackwardError, ShapeError
 from .function import Function, mark_modified, rebind
 from .grad_mode import _state
+from .ops.shape import _is_basic
 
 _NUMPY_INPLACE = {"+=": np.add, "-=": np.subtract, "*=": np.multiply, "/=": np.true_divide}
 
@@ -23,6 +24,12 @@ def _check_leaf(x: Any, op: str) -> None:
         raise BackwardError(
             f"{op}: a leaf that requires grad cannot be changed in-place (its .grad would no longer belong to its "
             "value); do it under autograd.no_grad(), as optimizers do, or write x = x + y to make a new Tensor")
+
+
+def _check_single_output(x: Any, op: str, fix: str = "") -> None:
+    if x._node is not None and x._node.n_outputs > 1:
+        raise BackwardError(f"{op}: one output of the multi-output op {x._node.name} cannot be changed in place while "
+                            f"gradients are recorded{fix}")
 
 
 def binary(x: Any, fn: type, other: Any, op: str) -> Any:
@@ -38,9 +45,7 @@ def binary(x: Any, fn: type, other: Any, op: str) -> Any:
                              f"shape {other.shape} and dtype {other.dtype} ({err}); use an out-of-place op") from None
         mark_modified(x)
         return x
-    if x._node is not None and x._node.n_outputs > 1:
-        raise BackwardError(f"{op}: one output of the multi-output op {x._node.name} cannot be changed in place while "
-                            "gradients are recorded; write x = x + y instead")
+    _check_single_output(x, op, f"; write x = x {op[0]} y instead")
     result = fn.apply(_old_value(x), other)
     if result.shape != x.shape:
         raise ShapeError(f"{op}: the result has shape {result.shape} but the Tensor updated in place has shape "
@@ -66,9 +71,7 @@ def setitem(x: Any, index: Any, value: Any) -> None:
         x.data[index] = value.data
         mark_modified(x)
         return
-    if x._node is not None and x._node.n_outputs > 1:
-        raise BackwardError(f"setitem: one output of the multi-output op {x._node.name} cannot be changed in place "
-                            "while gradients are recorded")
+    _check_single_output(x, "setitem")
     rebind(x, SetItem.apply(_old_value(x), value, index))
 
 
@@ -85,11 +88,12 @@ class SetItem(Function):
 
     @staticmethod
     def forward(ctx, x, value, index):
-        probe = np.zeros(x.data.shape, dtype=np.intp)
-        np.add.at(probe, index, 1)
-        if (probe > 1).any():
-            raise ValueError("setitem: an index that writes one element twice keeps only the last write, which has "
-                             "no well-defined gradient; use unique indices")
+        if not _is_basic(index):  # a basic index picks each element at most once; others may repeat one
+            probe = np.zeros(x.data.shape, dtype=np.intp)
+            np.add.at(probe, index, 1)
+            if (probe > 1).any():
+                raise ValueError("setitem: an index that writes one element twice keeps only the last write, which "
+                                 "has no well-defined gradient; use unique indices")
         kept = np.ones(x.data.shape, dtype=x.data.dtype)
         kept[index] = 0
         ctx.save_for_backward(kept)
