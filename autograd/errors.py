@@ -3,7 +3,8 @@ from __future__ import annotations
 
 
 class AutogradError(Exception):
-    """Base of every error raised by autograd, nn and optim for a usage mistake."""
+    """Base of most errors raised by autograd, nn and optim for a usage mistake (builtins such as numpy's AxisError,
+    TypeError and IndexError come too, where they say it best)."""
 
 
 class ShapeError(AutogradError, ValueError):

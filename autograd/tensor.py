@@ -494,7 +494,8 @@ class Tensor(Variable):
         return self.reshape(shape)
 
     def flatten(self) -> Tensor:
-        """A 1-d copy of the data (all axes merged)."""
+        """All axes merged into one: self when already 1-d, else reshape(-1) (a view of the data when numpy can make
+        one, as for ndarray.reshape; not always a copy, unlike ndarray.flatten)."""
         return self.reshape(-1)
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
