@@ -61,6 +61,22 @@ class CausalSelfAttention(Module):
         self.resid_dropout = Dropout(dropout)
 
     def forward(self, x: Tensor) -> Tensor:
+        att, v = self._weights_and_values(x)  # (B, nh, T, T) and (B, nh, T, hs)
+        att = self.attn_dropout(att)
+        y = att @ v  # (B, nh, T, hs)
+        B, nh, T, hs = y.shape
+        y = y.transpose(0, 2, 1, 3).reshape(B, T, nh * hs)  # heads side by side again: (B, T, C)
+        return self.resid_dropout(self.c_proj(y))
+
+    def attention(self, x: Tensor) -> Tensor:
+        """The attention weights a_ts of every head (before dropout), the ones forward averages the values with.
+
+        Shape:
+            (B, T, n_embd) -> (B, n_head, T, T); row t sums to 1 and is 0 above the diagonal (s > t).
+        """
+        return self._weights_and_values(x)[0]
+
+    def _weights_and_values(self, x: Tensor) -> tuple[Tensor, Tensor]:
         x = _check_sequence(x, self.n_embd, "CausalSelfAttention")
         B, T, C = x.shape
         nh = self.n_head
@@ -72,10 +88,7 @@ class CausalSelfAttention(Module):
         att = (q @ k.swapaxes(-2, -1)) * (1.0 / math.sqrt(hs))  # (B, nh, T, T)
         causal = np.tri(T, dtype=bool)  # position t may look at positions 0..t
         att = where(causal, att, -np.inf)
-        att = self.attn_dropout(F.softmax(att, axis=-1))
-        y = att @ v  # (B, nh, T, hs)
-        y = y.transpose(0, 2, 1, 3).reshape(B, T, C)  # heads side by side again: (B, T, C)
-        return self.resid_dropout(self.c_proj(y))
+        return F.softmax(att, axis=-1), v
 
     def extra_repr(self) -> str:
         return f"n_embd={self.n_embd}, n_head={self.n_head}, dropout={self.dropout}"

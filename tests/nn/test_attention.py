@@ -41,6 +41,23 @@ def test_attention_matches_loop_reference():
     np.testing.assert_allclose(attn(Tensor(x)).data, attention_reference(x, attn), rtol=1e-10, atol=1e-12)
 
 
+def test_attention_weights_match_a_loop_over_heads_and_positions():
+    nn.init.seed(4)
+    attn = nn.CausalSelfAttention(8, 2, dropout=0.5).to(np.float64)  # the weights come before dropout
+    x = np.random.default_rng(4).standard_normal((2, 4, 8))
+    weights = attn.attention(Tensor(x)).data
+    assert weights.shape == (2, 2, 4, 4)
+    qk = x @ attn.c_attn.weight.data.T + attn.c_attn.bias.data
+    for b in range(2):
+        for h in range(2):
+            cols = slice(h * 4, (h + 1) * 4)
+            for t in range(4):
+                scores = np.array([qk[b, t, cols] @ qk[b, s, 8:][cols] / 2.0 for s in range(t + 1)])  # sqrt(hs) = 2
+                expected = np.exp(scores) / np.exp(scores).sum()
+                np.testing.assert_allclose(weights[b, h, t, :t + 1], expected, rtol=1e-12)
+                assert np.all(weights[b, h, t, t + 1:] == 0.0)
+
+
 def test_attention_output_ignores_future_positions_values_and_gradients():
     nn.init.seed(1)
     attn = nn.CausalSelfAttention(8, 2).to(np.float64)
