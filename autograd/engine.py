@@ -225,7 +225,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     """
     outputs = [outputs] if isinstance(outputs, Variable) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Variable) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Variable) or not isinstance(grad_outputs, (list, tuple)):
+    if not isinstance(grad_outputs, (list, tuple)):  # None, or one gradient (a Variable, an array, a number)
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give one per output")

@@ -168,9 +168,6 @@ class Value(Variable):
     def _zeros_for(node: Node, index: int) -> float:
         return 0.0
 
-    def _reduce_grad(self, g: Any, node: Node) -> Any:
-        return g
-
     def _accumulate(self, g: Any, handed: set) -> None:
         self._grad = self._grad + g
 
