@@ -27,6 +27,21 @@ def is_grad_enabled() -> bool:
     return _state.enabled
 
 
+def _decorate(fn: F, mode: bool) -> F:
+    """`fn` run with grad mode `mode`, the previous mode restored afterwards (the decorator form of every switch)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        prev = _state.enabled
+        _state.enabled = mode
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _state.enabled = prev
+
+    return wrapper  # type: ignore[return-value]
+
+
 class set_grad_enabled:
     """Turn recording on or off: as a call, a context manager or a decorator.
 
@@ -46,15 +61,8 @@ class set_grad_enabled:
         _state.enabled = self.prev
 
     def __call__(self, fn: F) -> F:
-        mode = self.mode
         _state.enabled = self.prev  # used as a decorator: undo the switch made in __init__
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
+        return _decorate(fn, self.mode)
 
 
 class _Mode:
@@ -77,18 +85,7 @@ class _Mode:
         _state.enabled = _state.entered.pop()
 
     def __call__(self, fn: F) -> F:
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            prev = _state.enabled
-            _state.enabled = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _state.enabled = prev
-
-        return wrapper  # type: ignore[return-value]
+        return _decorate(fn, self.mode)
 
 
 class no_grad(_Mode):
