@@ -534,8 +534,8 @@ class Tensor(Variable):
         try:
             if np.ndim(indices_or_sections) == 0:  # a number of equal sections (np.int64 too)
                 sections: Any = int(indices_or_sections)
-                if sections != indices_or_sections:
-                    raise TypeError("the number of sections must be a whole number")
+                if sections != indices_or_sections or sections < 1:
+                    raise ValueError("the number of sections must be a whole number of at least 1")
             else:
                 sections = tuple(operator.index(i) for i in indices_or_sections)
             return list(sh.Split.apply(self, sections, axis))

@@ -148,7 +148,7 @@ def w1() -> None:
 
 # --- W2: depth ----------------------------------------------------------------------------------------------------
 def w2(depth: int) -> None:
-    print(f"W2  depth: x = x * 1.0001 + 0.0001 repeated N times, then backward (time per step should stay flat)")
+    print("W2  depth: x = x * 1.0001 + 0.0001 repeated N times, then backward (time per step should stay flat)")
     for kind in ("Value", "Tensor"):
         for n in (depth // 10, depth):
             x = Value(1.0) if kind == "Value" else Tensor(np.ones(1), requires_grad=True)

@@ -144,3 +144,13 @@ def test_errors_are_also_the_builtin_kinds():
     assert issubclass(ag.GradcheckError, RuntimeError)
     for cls in (ShapeError, DTypeError, BackwardError, GraphFreedError, ag.GradcheckError):
         assert issubclass(cls, ag.AutogradError)
+
+
+def test_split_into_zero_sections_is_a_clear_error():
+    import numpy as np
+    import pytest
+
+    import autograd as ag
+    from autograd.errors import ShapeError
+    with pytest.raises(ShapeError, match="split: .* the number of sections must be a whole number of at least 1"):
+        ag.Tensor(np.ones(4)).split(0)
