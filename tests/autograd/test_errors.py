@@ -147,10 +147,5 @@ def test_errors_are_also_the_builtin_kinds():
 
 
 def test_split_into_zero_sections_is_a_clear_error():
-    import numpy as np
-    import pytest
-
-    import autograd as ag
-    from autograd.errors import ShapeError
     with pytest.raises(ShapeError, match="split: .* the number of sections must be a whole number of at least 1"):
         ag.Tensor(np.ones(4)).split(0)
