@@ -128,8 +128,10 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                     buffers[child] = buffers[child] + g
                 else:
                     _add_to_slot(buffers, child, parent_of(inp, node.seq)[1], g)
-            if not retain_graph:
-                node._saved = None  # free what forward saved; the graph's structure stays, for drawings
+            if not retain_graph:  # free what forward saved and the input arrays; the structure stays, for drawings
+                node._saved = None
+                if reduce:  # a Tensor op: its intermediate inputs go too (see Tensor._released)
+                    node.inputs = node.kind._released(node.inputs, node.seq)
         for leaf, g in hooked.values():
             for hook in list(leaf._hooks):
                 g = leaf._call_hook(hook, g)

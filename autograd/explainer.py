@@ -91,7 +91,7 @@ def _names(graph: Graph) -> dict:
             given = own_name(inp)
             if given:
                 names[k] = given
-            elif inp._node is None and not inp.requires_grad and np.size(inp.data) == 1:
+            elif inp._node is None and not inp.requires_grad and inp.size == 1:
                 names[k] = fmt(np.asarray(inp.data).reshape(-1)[0])
             elif inp._node is None:
                 prefix = "x" if inp.requires_grad else "c"

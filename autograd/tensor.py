@@ -13,8 +13,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import engine, inplace
-from .errors import BackwardError, DTypeError, ShapeError
-from .function import Node, Variable
+from .errors import BackwardError, DTypeError, GraphFreedError, ShapeError
+from .function import Node, Variable, parent_of
 from .grad_mode import _state
 from .ops import elementwise as ew
 from .ops import reduce as rd
@@ -107,6 +107,18 @@ class Tensor(Variable):
     @staticmethod
     def _meta(data: Any) -> tuple:
         return np.shape(data), np.asarray(data).dtype
+
+    @staticmethod
+    def _released(inputs: tuple, seq: int) -> tuple:
+        """The inputs of a Node that backward has freed, each Tensor that only the graph keeps alive (an intermediate
+        result, a constant made for this step) swapped for a FreedTensor: a held output (`losses.append(loss)`) then
+        keeps the graph's structure, not its activations. Leaves that require grad (parameters) stay themselves:
+        their `.grad` lives on them and their owner keeps them anyway."""
+        for x in inputs:
+            if type(x) is Tensor and x.data.size > KEPT_AFTER_BACKWARD:  # checked first: most inputs of small ops pass
+                return tuple([FreedTensor(x, seq) if type(x) is Tensor and x.data.size > KEPT_AFTER_BACKWARD
+                              and (x._node is not None or not x._requires_grad) else x for x in inputs])
+        return inputs
 
     @staticmethod
     def _zeros_for(node: Node, index: int) -> Any:
@@ -556,6 +568,43 @@ class Tensor(Variable):
 
 
 Tensor._result_kind = Tensor
+
+# Tensors up to this many elements stay whole in a freed graph: drawings show their values (and they cost nothing).
+KEPT_AFTER_BACKWARD = 8
+
+
+class FreedTensor(Tensor):
+    """What a graph keeps of a Tensor it used once backward has freed it: the edge to the op that made it, the shape,
+    dtype and name, for drawings; not the array. Asking for its data raises GraphFreedError."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, x: Tensor, seq: int) -> None:
+        self._node, index = parent_of(x, seq)  # the value x held when the op with creation number `seq` used it
+        if index:
+            self._index = index
+        self._requires_grad = self._node is not None or (x._requires_grad and x._version < seq)
+        self.shape, self.dtype = x.data.shape, x.data.dtype
+        if x.name is not None:
+            self.name = x.name
+
+    @property
+    def data(self) -> np.ndarray:
+        raise GraphFreedError(
+            f"this Tensor of shape {self.shape} belongs to a graph that backward() freed, and its data went with it; "
+            "keep a reference to the Tensor itself, or pass retain_graph=True to backward() to keep the graph's data")
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def __repr__(self) -> str:
+        made_by = f", grad_fn=<{self._node.name}Backward>" if self._node is not None else ""
+        return f"Tensor(<freed by backward: shape {self.shape}, dtype {self.dtype}>{made_by})"
 
 
 def _reshaped_shape(shape: tuple, target: tuple) -> tuple:

@@ -132,6 +132,7 @@ class Value(Variable):
     _retains_grad = True  # every Value keeps its gradient after backward, so a drawing can show them all
     _grad = 0.0
     label = ""
+    shape, size = (), 1  # as numpy sees a number: a 0-d array of one element
 
     def __init__(self, data: float, label: str = "", requires_grad: bool = True) -> None:
         if isinstance(data, Value):

@@ -14,6 +14,7 @@ import numpy as np
 from .explainer import Explanation, _forward_params, collect, explain, fmt, norm, own_name, value_key
 from .function import Variable
 from .render import Drawing
+from .tensor import KEPT_AFTER_BACKWARD
 from .value import Value
 
 # One palette for every drawing: soft fills, darker borders of the same hue.
@@ -152,7 +153,7 @@ def _items(graph: Any, roots: list) -> tuple[dict, list]:
             if not isinstance(inp, Variable):
                 continue
             key = value_key(inp, node.seq)
-            if inp._node is None and not inp.requires_grad and key not in root_keys and np.size(inp.data) == 1 \
+            if inp._node is None and not inp.requires_grad and key not in root_keys and inp.size == 1 \
                     and not _is_parameter(inp):
                 # a scalar constant is drawn once per use, next to the op that uses it, as micrograd does
                 item = items[f"v{len(items)}"] = _Item(f"v{len(items)}", "constant", inp, graph.names.get(key, ""),
@@ -378,14 +379,13 @@ class _Painter:
     def _tensor_label(self, item: _Item, target: bool) -> str:
         v = item.obj
         given = own_name(v)
-        data = np.asarray(v.data)
-        if item.kind == "constant" and data.size == 1 and not given:
-            return f"<{_esc(fmt(data))}>"
+        if item.kind == "constant" and v.size == 1 and not given:
+            return f"<{_esc(fmt(v.data))}>"
         lines = [f"<b>{_esc(given)}</b>" if given else f'<font color="#888888">{_esc(item.name)}</font>']
         small = []
-        small.append(f"{tuple(data.shape)} {data.dtype}")
-        if self.show_data and data.size <= 8 and item.kind != "op":
-            preview = _preview(data)
+        small.append(f"{tuple(v.shape)} {v.dtype}")
+        if self.show_data and v.size <= KEPT_AFTER_BACKWARD and item.kind != "op":  # (bigger ones may be freed)
+            preview = _preview(np.asarray(v.data))
             if len(preview) <= 48:
                 small.append(preview)
         if self.show_grad and item.kind != "constant":

@@ -322,6 +322,42 @@ def wm(steps: int = 2000) -> None:
     for step, current in marks.items():
         print(f"  after step {step:>5,}: {current / 1e3:9.1f} kB traced, {(current - marks[200]) / 1e3:+8.1f} kB since "
               "step 200")
+    wm_held()
+
+
+def wm_held(steps: int = 60) -> None:
+    """`losses.append(loss)`, the learner's habit: what each held loss keeps after its backward."""
+    print(f"WM  holding every loss: {steps} steps of the W3 MLP (784-256-256-10, batch 128, float32) with "
+          "losses.append(loss)")
+    import tracemalloc
+
+    import nn
+    import nn.functional as F
+    import optim
+    rng = np.random.default_rng(0)
+    X = Tensor(rng.standard_normal((128, 784)).astype(np.float32))
+    y = Tensor(rng.integers(0, 10, 128))
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    losses = []
+
+    def step() -> None:
+        loss = F.cross_entropy(model(X), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss)
+
+    tracemalloc.start()
+    step()  # warm-up: the parameters' .grad arrays exist from here on
+    start = tracemalloc.get_traced_memory()[0]
+    for _ in range(steps):
+        step()
+    held = tracemalloc.get_traced_memory()[0] - start
+    tracemalloc.stop()
+    activations = 128 * (256 * 4 + 10 * 2) * 4  # the float32 arrays one step's graph computes (h, relu(h), ... logits)
+    print(f"  held after {steps} steps: {held / 1e6:.2f} MB, {held / steps / 1e3:.1f} kB per step "
+          f"(one step's activations: {activations / 1e3:.0f} kB)")
 
 
 def _workloads(depth: int) -> dict:

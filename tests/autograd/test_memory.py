@@ -10,6 +10,7 @@ import tracemalloc
 import weakref
 
 import numpy as np
+import pytest
 
 import autograd as ag
 from autograd.function import Node
@@ -130,3 +131,55 @@ def test_two_threads_training_two_models_get_correct_gradients():
         _train(alone, *data[i], 30)
         for got, want in zip(start[i], alone):
             np.testing.assert_allclose(got.data, want.data, rtol=1e-12)
+
+
+def test_held_losses_keep_the_graph_structure_not_the_activations():
+    rng = np.random.default_rng(4)
+    params = _mlp_params(rng, sizes=(64, 128, 128, 10), dtype=np.float32)
+    x = ag.Tensor(rng.standard_normal((64, 64)).astype(np.float32))
+    labels = rng.integers(0, 10, 64)
+    activations = 64 * (128 * 4 + 10 * 2) * 4  # bytes of the float32 arrays one step computes
+    losses = []
+    tracemalloc.start()
+    try:
+        _train(params, x, labels, 1)  # warm-up: the parameters' .grad arrays exist from here on
+        before, _ = tracemalloc.get_traced_memory()
+        for _ in range(20):
+            loss = _loss(params, x, labels)
+            for p in params:
+                p.grad = None
+            loss.backward()
+            losses.append(loss)  # the learner's habit: keep every loss to plot later
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held / 20 < activations / 10  # a held loss keeps its Nodes and names, not its arrays
+
+
+def test_a_freed_graph_keeps_shapes_and_refuses_the_freed_data():
+    rng = np.random.default_rng(5)
+    w = ag.Tensor(rng.standard_normal((8, 16)), requires_grad=True)
+    x = ag.Tensor(rng.standard_normal((32, 8)))
+    h = (x @ w).tanh()
+    loss = h.sum()
+    loss.backward()
+    tanh_node = loss.grad_fn.inputs[0].grad_fn
+    freed = loss.grad_fn.inputs[0]
+    assert freed.shape == (32, 16) and freed.dtype == np.float64 and freed.size == 512
+    assert tanh_node.name == "Tanh" and tanh_node.inputs[0].grad_fn.name == "MatMul"
+    assert tanh_node.inputs[0].grad_fn.inputs[1] is w  # parameters stay themselves, with their .grad
+    with pytest.raises(ag.GraphFreedError, match="retain_graph=True"):
+        freed.data
+    assert h.data.shape == (32, 16)  # what the user holds keeps its data
+
+
+def test_retain_graph_keeps_the_inputs_whole():
+    rng = np.random.default_rng(6)
+    w = ag.Tensor(rng.standard_normal((8, 16)), requires_grad=True)
+    h = ag.Tensor(rng.standard_normal((32, 8))) @ w
+    loss = h.tanh().sum()
+    loss.backward(retain_graph=True)
+    assert loss.grad_fn.inputs[0].grad_fn.inputs[0] is h
+    first = w.grad.data.copy()
+    loss.backward()  # a second pass needs the arrays
+    np.testing.assert_allclose(w.grad.data, 2 * first)

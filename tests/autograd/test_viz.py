@@ -539,3 +539,14 @@ def test_importing_autograd_and_its_drawing_module_does_not_import_graphviz():
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo)
     assert out.stdout.strip() == "False"
+
+
+def test_a_tensor_graph_draws_after_backward_freed_its_arrays():
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.standard_normal((8, 16)), requires_grad=True)
+    loss = (Tensor(rng.standard_normal((32, 8))) @ w).tanh().sum()
+    before = draw(loss).source
+    loss.backward()
+    after = draw(loss).source
+    assert "(32, 16) float64" in before and "(32, 16) float64" in after  # shapes of the freed intermediates stay
+    assert "|grad|" in after  # the parameter's gradient is shown
