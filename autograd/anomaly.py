@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from .errors import BackwardError
-from .function import Node, OpObserver, Variable, observers
+from .function import Node, OpObserver, Variable
+from .grad_mode import _state
 
 _PACKAGE_DIRS = tuple(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + name + os.sep
                       for name in ("autograd", "nn", "optim"))
@@ -81,8 +82,8 @@ class detect_anomaly:
         self.observer = _AnomalyObserver(check_forward)
 
     def __enter__(self) -> detect_anomaly:
-        observers.append(self.observer)
+        _state.observers = _state.observers + (self.observer,)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        observers.remove(self.observer)
+        _state.observers = tuple(o for o in _state.observers if o is not self.observer)

@@ -1,9 +1,13 @@
 """The engine: the one place that walks a graph backwards, for Value and Tensor alike.
 
-It orders the recorded Nodes (iteratively: no recursion, so a chain of a million nodes is fine), calls each Node's
-backward with the summed gradient of its outputs, undoes broadcasting, accumulates into leaves, runs hooks and frees
-what the graph saved unless `retain_graph`. With `create_graph` the backward pass itself runs in grad mode and is
-recorded, so the gradients it returns can be differentiated again.
+Backward visits the recorded Nodes newest first. A Node is always made after the Nodes that made its inputs, so taking
+the newest Node that has a gradient waiting (a heap ordered by creation number) reaches every Node only once all its
+gradients have arrived: a topological order, without recursion or a separate sort. Each Node's backward returns its
+inputs' gradients; the engine sums each back to its input's shape, hands it to the Node (or leaf) that made the input,
+and frees what the Node saved unless `retain_graph`. Leaves get their summed gradients last, after their hooks. With
+`create_graph` the pass runs in grad mode, so it is itself recorded and its gradients can be differentiated again.
+
+`topological_order(roots)` lists the Nodes backward can reach, in its order: drawings and tools read graphs through it.
 """
 from __future__ import annotations
 
@@ -12,159 +16,153 @@ from typing import Any, Sequence
 
 from numpy import ndarray
 
-from .errors import BackwardError, GraphFreedError
-from .function import Node, Variable, observers, parent_of
-from .grad_mode import set_grad_enabled
+from .errors import BackwardError
+from .function import Function, Node
+from .grad_mode import _state, set_grad_enabled
+from .variable import Variable
 
 
-def topological_order(roots: Sequence[Node]) -> list[Node]:
-    """The Nodes reachable from `roots` in the order backward visits them: newest first.
+class GraphRoot(Function):
+    """The start of backward: hands each root its seed gradient (dL/dL = 1), as an op hands out gradients."""
 
-    A Node is always made after the Nodes that made its inputs, so decreasing creation number (`seq`) puts every
-    Node before all the Nodes it depends on, which is exactly what reverse mode needs.
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.seeds
+
+
+def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: bool, create_graph: bool,
+                 inputs: Sequence[Variable] | None = None, caller: str | None = None) -> list[Any] | None:
+    """Send the `seeds` (one gradient per root) back through the graph.
+
+    With `inputs=None` gradients accumulate into the leaves' `.grad` (and retained gradients). Otherwise no `.grad` is
+    touched and the gradients reaching `inputs` are returned, in order (None where none arrives), as grad() needs.
     """
-    seen = {id(r): r for r in roots}
-    stack = list(seen.values())
-    while stack:
-        node = stack.pop()
-        for inp, needs in zip(node.inputs, node.needs_input_grad):
-            if needs:
-                child = inp._node if inp._version < node.seq else parent_of(inp, node.seq)[0]
-                if child is not None and id(child) not in seen:
-                    seen[id(child)] = child
-                    stack.append(child)
-    return sorted(seen.values(), key=lambda n: n.seq, reverse=True)
-
-
-def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_graph: bool, create_graph: bool,
-                 inputs: Sequence[Variable] | None = None) -> list[Any] | None:
-    """Send `root_grads` back from `roots`.
-
-    With `inputs=None` gradients accumulate into the leaves' `.grad`. Otherwise nothing is accumulated and the
-    gradients reaching `inputs` are returned, in order (None where none arrives).
-    """
-    captured: dict[int, Any] | None = None
-    node_captures: dict[Node, list[tuple[int, int]]] = {}
-    leaf_captures: dict[int, list[int]] = {}
-    if inputs is not None:
-        captured = {}
-        for i, x in enumerate(inputs):
-            if x._node is not None:
-                node_captures.setdefault(x._node, []).append((x._index, i))
-            else:
-                leaf_captures.setdefault(id(x), []).append(i)
-
+    start = Node(GraphRoot, tuple(roots), (True,) * len(roots), roots[0]._result_class)
+    start.seq, start.seeds, start.retains_grad = float("inf"), tuple(seeds), False
+    wanted = _Wanted(inputs)
     with set_grad_enabled(create_graph):
-        handed: set[int] = set()   # arrays already handed out: storing one of them in a leaf needs a copy
-        buffers: dict[Node, Any] = {}  # the summed gradient of each Node's output(s), until the Node is visited
-        pending: list[tuple[int, Node]] = []  # Nodes with a gradient waiting, newest (largest seq) popped first
-        hooked: dict[int, tuple] = {}  # leaves with hooks: (leaf, summed gradient), hooks run once at the end
-        for root, g in zip(roots, root_grads):
-            handed.add(id(g))
-            node = root._node
-            if node is None:
-                _to_leaf(root, g, captured, leaf_captures, handed, hooked)
-                continue
-            if node not in buffers:
-                heappush(pending, (-node.seq, node))
-            if node.n_outputs == 1:
-                buffers[node] = g if node not in buffers else buffers[node] + g
-            else:
-                _add_to_slot(buffers, node, root._index, g)
-
-        # Every consumer of a Node was made after it, so when a Node is popped all gradients for it are summed.
+        pending = [(-start.seq, start)]  # a heap: the newest Node with a gradient waiting comes out first
+        waiting: dict[Node, Any] = {start: None}  # each Node's summed output gradient (a list for several outputs)
+        leaves: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]: handed over after the pass
         while pending:
             node = heappop(pending)[1]
-            grads = buffers.pop(node)
-            reduce = node.kind._reduces_grad
+            grads = waiting.pop(node)
             if node._saved is None:
-                raise GraphFreedError(
-                    f"backward: the graph through {node.name} was already freed by a previous backward(); "
-                    "pass retain_graph=True to the first backward() to go through it again")
-            if node.n_outputs == 1 and node.hooks is None and not node_captures:
-                # the common case, kept lean: one output, no hooks, nothing captured
-                if reduce:
-                    handed.add(id(grads))
-                if node.retains_grad and captured is None:
-                    if reduce:
-                        _retain(node, (grads,))
-                    else:  # a Value: keep its float (or, under create_graph, Value) gradient as it is
-                        old = node.retained_grad
-                        node.retained_grad = grads if old is None else old + grads
-                if observers:
-                    input_grads = _observed_backward(node, (grads,))
-                else:
-                    input_grads = node.fn.backward(node, grads)
+                raise node.freed_error("backward")
+            if node.n_outputs > 1 or node.hooks is not None or node.retains_grad or node in wanted.nodes:
+                grads = _arrived(node, grads, wanted)
             else:
-                input_grads = _general_backward(node, grads, reduce, handed, captured, node_captures)
+                grads = (grads,)
+            if _state.observers:
+                input_grads = _observed_backward(node, grads)
+            else:
+                input_grads = node.fn.backward(node, *grads)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             if len(input_grads) != len(node.inputs):
                 raise BackwardError(
                     f"{node.name}.backward returned {len(input_grads)} gradient(s) but forward took "
                     f"{len(node.inputs)} input(s); return one per forward input, None for those that need none")
-
-            for inp, needs, g in zip(node.inputs, node.needs_input_grad, input_grads):
+            shaped = node.kind._has_shape
+            for i, (inp, needs, g) in enumerate(zip(node.inputs, node.needs_input_grad, input_grads)):
                 if not needs or g is None:
                     continue
-                if reduce:  # a Tensor: sum back over broadcast axes and keep the dtype (when needed at all)
+                if shaped:  # a Tensor: summed back over broadcast axes and cast to the input's dtype
                     data = inp.data
                     if type(g) is not ndarray or g.shape != data.shape or g.dtype is not data.dtype:
-                        g = inp._reduce_grad(g, node)
-                # an input changed in place after this op used it: follow the edge as it was then
-                child = inp._node if inp._version < node.seq else parent_of(inp, node.seq)[0]
-                if child is None:
-                    if captured is None and inp._hooks is None:
-                        inp._accumulate(g, handed)
-                    else:
-                        _to_leaf(inp, g, captured, leaf_captures, handed, hooked)
-                    continue
-                if child not in buffers:
-                    heappush(pending, (-child.seq, child))
-                    if child.n_outputs == 1:
-                        buffers[child] = g
-                        continue
-                if child.n_outputs == 1:
-                    buffers[child] = buffers[child] + g
+                        g = inp._fit_grad(g, node)
+                if inp._version < node.seq:  # (always, unless inp was changed in place after this op used it)
+                    parent, index = inp._node, inp._index
                 else:
-                    _add_to_slot(buffers, child, parent_of(inp, node.seq)[1], g)
-            if not retain_graph:  # free what forward saved and the input arrays; the structure stays, for drawings
-                node._saved = None
-                if reduce:  # a Tensor op: its intermediate inputs go too (see Tensor._released)
-                    node.inputs = node.kind._released(node.inputs, node.seq)
-        for leaf, g in hooked.values():
-            for hook in list(leaf._hooks):
-                g = leaf._call_hook(hook, g)
-            _to_leaf(leaf, g, captured, leaf_captures, handed)
-    if captured is None:
-        return None
-    return [captured.get(i) for i in range(len(inputs))]
+                    parent, index = node.parent(i)
+                if parent is None:  # a leaf: its gradients are summed here and handed over after the pass
+                    entry = leaves.get(id(inp))
+                    if entry is None:
+                        leaves[id(inp)] = [inp, g]
+                    else:
+                        entry[1] = entry[1] + g
+                elif parent not in waiting:  # the first gradient to reach this Node
+                    heappush(pending, (-parent.seq, parent))
+                    waiting[parent] = g if parent.n_outputs == 1 else _one_slot(parent.n_outputs, index, g)
+                elif parent.n_outputs == 1:
+                    waiting[parent] = waiting[parent] + g
+                else:
+                    slots = waiting[parent]
+                    slots[index] = g if slots[index] is None else slots[index] + g
+            if not retain_graph:
+                node.free(caller)
+        return _hand_to_leaves(leaves, seeds, wanted)
 
 
-def _general_backward(node: Node, grads: Any, reduce: bool, handed: set, captured: dict | None,
-                      node_captures: dict) -> Any:
-    """A Node's backward with everything around it: several outputs, hooks, retained or captured gradients."""
+def _one_slot(n_outputs: int, index: int, g: Any) -> list:
+    slots = [None] * n_outputs
+    slots[index] = g
+    return slots
+
+
+class _Wanted:
+    """The values grad() asks for: leaves by id, results by (Node, output index); None (backward) asks for none."""
+
+    def __init__(self, inputs: Sequence[Variable] | None) -> None:
+        self.found: list | None = None if inputs is None else [None] * len(inputs)
+        self.leaves: dict[int, list[int]] = {}
+        self.nodes: dict[Node, list[tuple[int, int]]] = {}
+        for i, x in enumerate(inputs or ()):
+            if x._node is None:
+                self.leaves.setdefault(id(x), []).append(i)
+            else:
+                self.nodes.setdefault(x._node, []).append((x._index, i))
+
+
+def _arrived(node: Node, grads: Any, wanted: _Wanted) -> tuple:
+    """A Node's summed output gradients, made ready for its backward: zeros for outputs no later op used, its hooks
+    run, kept for `.grad` (Values, retain_grad()) or taken by grad()."""
+    kind = node.kind
     if node.n_outputs == 1:
-        if reduce:
-            handed.add(id(grads))
         grads = (grads,)
     else:
-        grads = tuple([node.kind._zeros_for(node, i) if g is None else g for i, g in enumerate(grads)])
-        handed.update(map(id, grads))
+        grads = tuple([kind._zero_grad(node, i) if g is None else g for i, g in enumerate(grads)])
     if node.hooks is not None:
-        grads = _run_node_hooks(node, grads)
-    if node.retains_grad and captured is None:
-        _retain(node, grads)
-    if node in node_captures:
-        for index, i in node_captures[node]:
-            captured[i] = grads[index]
-    if observers:
-        return _observed_backward(node, grads)
-    return node.fn.backward(node, *grads)
+        grads = list(grads)
+        for index, hook in node.hooks:
+            grads[index] = kind._call_hook(hook, grads[index])
+        grads = tuple(grads)
+    if wanted.found is not None:  # grad(): take what was asked for, leave every .grad alone
+        for index, i in wanted.nodes.get(node, ()):
+            wanted.found[i] = grads[index]
+    elif node.retains_grad:
+        if node.n_outputs == 1:
+            node.retained_grad = kind._add_grads(node.retained_grad, grads[0])
+        else:
+            kept = node.retained_grad or [None] * node.n_outputs
+            node.retained_grad = [kind._add_grads(old, g) for old, g in zip(kept, grads)]
+    return grads
+
+
+def _hand_to_leaves(leaves: dict, seeds: Sequence[Any], wanted: _Wanted) -> list[Any] | None:
+    """Give each leaf its whole gradient (summed over every path): hooks first, then into `.grad`, or to grad()."""
+    shared = {id(s) for s in seeds}  # arrays someone else holds (the user's seed, a hook's result): stored as copies
+    for leaf, g in leaves.values():
+        if wanted.found is not None and id(leaf) not in wanted.leaves:
+            continue
+        for hook in leaf._hooks or ():
+            result = leaf._call_hook(hook, g)
+            if result is not g:
+                shared.add(id(result))
+                g = result
+        if wanted.found is not None:
+            for i in wanted.leaves[id(leaf)]:
+                wanted.found[i] = g
+            continue
+        leaf._accumulate(g, owned=id(g) not in shared)
+        shared.add(id(g))  # the same array sent to two leaves (a + b sends grad to both): the second one copies
+    return wanted.found
 
 
 def _observed_backward(node: Node, grads: tuple) -> Any:
-    active = list(observers)
+    if node.fn is GraphRoot:  # not an op of the user's graph
+        return node.fn.backward(node, *grads)
+    active = list(_state.observers)
     tokens = [o.backward_start(node) for o in active]
     input_grads = node.fn.backward(node, *grads)
     for o, token in zip(active, tokens):
@@ -172,45 +170,19 @@ def _observed_backward(node: Node, grads: tuple) -> Any:
     return input_grads
 
 
-def _add_to_slot(buffers: dict, node: Node, index: int, g: Any) -> None:
-    """Accumulate the gradient of output `index` of a multi-output Node."""
-    slots = buffers.get(node)
-    if slots is None:
-        slots = buffers[node] = [None] * node.n_outputs
-    slots[index] = g if slots[index] is None else slots[index] + g
-
-
-def _to_leaf(leaf: Variable, g: Any, captured: dict | None, leaf_captures: dict, handed: set,
-             hooked: dict | None = None) -> None:
-    """Accumulate `g` into a leaf's .grad (or capture it for grad()); `hooked=None` once its hooks have run."""
-    if hooked is not None and leaf._hooks and (captured is None or id(leaf) in leaf_captures):
-        # a hook sees the leaf's whole gradient once, not each path's share (a clipping hook depends on it)
-        entry = hooked.get(id(leaf))
-        hooked[id(leaf)] = (leaf, g if entry is None else entry[1] + g)
-        return
-    if captured is None:
-        leaf._accumulate(g, handed)
-        return
-    for i in leaf_captures.get(id(leaf), ()):
-        captured[i] = g if captured.get(i) is None else captured[i] + g
-
-
-def _run_node_hooks(node: Node, grads: tuple) -> tuple:
-    grads = list(grads)
-    for index, hook in node.hooks:
-        grads[index] = node.kind._call_hook(hook, grads[index])
-    return tuple(grads)
-
-
-def _retain(node: Node, grads: tuple) -> None:
-    kind = node.kind
-    if node.n_outputs == 1:
-        node.retained_grad = kind._sum_grads(node.retained_grad, grads[0])
-        return
-    if node.retained_grad is None:
-        node.retained_grad = [None] * node.n_outputs
-    for i, g in enumerate(grads):
-        node.retained_grad[i] = kind._sum_grads(node.retained_grad[i], g)
+def topological_order(roots: Sequence[Node]) -> list[Node]:
+    """The Nodes reachable from `roots` (through inputs that need a gradient) in the order backward visits them:
+    newest first, which puts every Node before all the Nodes it depends on."""
+    seen = {id(r): r for r in roots}
+    stack = list(seen.values())
+    while stack:
+        node = stack.pop()
+        for i, needs in enumerate(node.needs_input_grad):
+            parent = node.parent(i)[0] if needs else None
+            if parent is not None and id(parent) not in seen:
+                seen[id(parent)] = parent
+                stack.append(parent)
+    return sorted(seen.values(), key=lambda n: n.seq, reverse=True)
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
@@ -238,12 +210,13 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
         if not isinstance(out, Variable) or not out.requires_grad:
             raise BackwardError(f"grad: output {i} does not require grad (it does not depend on any input that does)")
     seeds = [out._seed(g, create_graph, "grad") for out, g in zip(outputs, grad_outputs)]
-    found = run_backward(outputs, seeds, create_graph if retain_graph is None else retain_graph, create_graph,
-                         inputs=inputs)
+    retain = create_graph if retain_graph is None else retain_graph
+    found = run_backward(outputs, seeds, retain, create_graph, inputs=inputs,
+                         caller=f"a previous autograd.grad() call (retain_graph={retain})")
     result = []
     for i, (x, g) in enumerate(zip(inputs, found)):
         if g is None and not allow_unused:
             raise BackwardError(f"grad: input {i} was not used to compute the outputs; pass allow_unused=True to "
                                 "get None for it")
-        result.append(None if g is None else x._wrap_grad(g))
+        result.append(None if g is None else x._as_grad(g))
     return tuple(result)

@@ -13,9 +13,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .engine import _add_to_slot, topological_order
+from .engine import topological_order
 from .errors import BackwardError, GraphFreedError
-from .function import Node, Variable, parent_of
+from .function import Node, Variable
+from .variable import made_by
 from .grad_mode import set_grad_enabled
 
 
@@ -23,7 +24,7 @@ from .grad_mode import set_grad_enabled
 def value_key(v: Variable, seq: int | None = None) -> tuple:
     """One key per graph value: a leaf is its object, a result is (its Node, which output). With `seq`, the value
     `v` held when the op with that creation number used it (it may have been changed in place since)."""
-    node, index = (v._node, v._index) if seq is None else parent_of(v, seq)
+    node, index = (v._node, v._index) if seq is None else made_by(v, seq)
     return ("l", id(v)) if node is None else ("n", id(node), index)
 
 
@@ -51,7 +52,7 @@ def collect(roots: Sequence[Variable]) -> Graph:
         for inp in node.inputs:
             if isinstance(inp, Variable):
                 values.setdefault(value_key(inp, node.seq), inp)
-                child = parent_of(inp, node.seq)[0]
+                child = made_by(inp, node.seq)[0]
                 if child is not None and id(child) not in nodes:
                     nodes[id(child)] = child
                     stack.append(child)
@@ -427,7 +428,7 @@ def _explain_node(node: Node, upstream: Any, grads: dict, buffers: dict, steps: 
     if node.n_outputs == 1:
         ups = (upstream,)
     else:
-        ups = tuple(kind._zeros_for(node, i) if g is None else g for i, g in enumerate(upstream))
+        ups = tuple(kind._zero_grad(node, i) if g is None else g for i, g in enumerate(upstream))
     sent = _run_backward(node, ups)
     local = None
     scalar = all(np.size(u) == 1 for u in ups) and node.n_outputs == 1
@@ -439,12 +440,12 @@ def _explain_node(node: Node, upstream: Any, grads: dict, buffers: dict, steps: 
     for position, (inp, needs, g) in enumerate(zip(node.inputs, node.needs_input_grad, sent)):
         if not needs or g is None:
             continue
-        if kind._reduces_grad:
-            g = inp._reduce_grad(g, node)
+        if kind._has_shape:
+            g = inp._fit_grad(g, node)
         key = value_key(inp, node.seq)
         first = key not in grads
         grads[key] = g if first else grads[key] + g
-        child, index = parent_of(inp, node.seq)
+        child, index = made_by(inp, node.seq)
         if child is not None:
             if child.n_outputs == 1:
                 buffers[child] = g if child not in buffers else buffers[child] + g
@@ -472,3 +473,10 @@ def _scalar(x: Any) -> Any:
     if x is None or isinstance(x, float):
         return x
     return float(np.asarray(x).reshape(-1)[0])
+
+
+def _add_to_slot(buffers: dict, node: Node, index: int, g: Any) -> None:
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * node.n_outputs
+    slots[index] = g if slots[index] is None else slots[index] + g

@@ -7,44 +7,15 @@ its Node; a Node never holds its outputs, so a graph has no reference cycles and
 `backward(ctx, *grads)` is written with operators, methods and numpy functions. During an ordinary backward pass the
 upstream gradients and saved tensors arrive as plain numpy arrays (or floats for Value), so the maths runs at numpy speed;
 with `create_graph=True` they arrive as Tensors (or Values) and the same lines record a new graph, which is how gradients
-of gradients come for free.
+of gradients come for free (`ctx.create_graph` tells a backward which of the two it is in).
 """
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from .errors import BackwardError, GraphFreedError, ShapeError
 from .grad_mode import _state
-
-
-class Variable:
-    """What the engine needs of a graph value; Tensor and Value are the two kinds.
-
-    `_node` is the Node that made it (None for a leaf), `_index` which output of that Node it is.
-    """
-
-    __slots__ = ("_node", "_requires_grad", "__dict__", "__weakref__")
-    _index = 0     # which output of its Node (class defaults: most values never change them)
-    _version = 0   # when it was last changed in place (a creation number, see mark_modified)
-    _hooks: list | None = None  # functions called with a leaf's whole gradient (Tensor.register_hook)
-
-    @property
-    def requires_grad(self) -> bool:
-        return self._requires_grad
-
-    @property
-    def is_leaf(self) -> bool:
-        """True for values not made by a recorded op (inputs, parameters, constants)."""
-        return self._node is None
-
-    @property
-    def grad_fn(self) -> Node | None:
-        """The Node that made this value, or None for a leaf."""
-        return self._node
-
-
-_creation_counter = itertools.count()
+from .variable import Variable, _last_change, creation_counter, made_by, mark_modified, rebind  # noqa: F401
 
 
 class Node:
@@ -59,22 +30,44 @@ class Node:
         retains_grad, retained_grad: whether backward keeps the gradient of its output (always for Value, for Tensor
             after retain_grad()), and that gradient.
     Ops may set any other attribute on it in forward (ctx.kernel_size = ...), for their backward and for drawings.
-    Nodes are made by Function.apply only.
     """
 
     __slots__ = ("fn", "inputs", "needs_input_grad", "kind", "seq", "_saved", "retains_grad", "retained_grad",
                  "__dict__", "__weakref__")
 
-    # rarely changed: class-level defaults keep the per-op record small and fast to make
+    # rarely changed: class-level defaults keep the per-op record small
     n_outputs = 1
     _saved_outputs: tuple = ()
     outputs_modified = False
     scope: tuple | None = None  # the module calls it was made in, e.g. (("", "MLP"), ("layers.0", "Linear"))
     hooks: list | None = None
+    freed_by: str | None = None  # which call freed what it saved (see free)
+
+    def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple, kind: type) -> None:
+        self.fn, self.inputs, self.needs_input_grad, self.kind = fn, inputs, needs_input_grad, kind
+        self.seq = next(creation_counter)
+        self._saved = ()
+        self.retains_grad = kind._keeps_grad
+        self.retained_grad = None
+        if _state.scope is not None:
+            self.scope = _state.scope
 
     @property
     def name(self) -> str:
         return self.fn.__name__
+
+    @property
+    def create_graph(self) -> bool:
+        """True inside a backward run with create_graph=True: gradients are Tensors/Values and what backward computes
+        is recorded (a fused op's backward can take a faster array-only path when this is False)."""
+        return _state.enabled
+
+    def parent(self, i: int) -> tuple[Node | None, int]:
+        """The Node (and which of its outputs) that made input `i` as this op saw it, (None, 0) for a leaf.
+
+        An input changed in place since (x += 1) now belongs to a newer Node; this still answers with the old one.
+        """
+        return made_by(self.inputs[i], self.seq)
 
     def save_for_backward(self, *items: Any) -> None:
         """Keep input Tensors (or the output array about to be returned) for backward."""
@@ -85,9 +78,7 @@ class Node:
         """What `forward` saved: arrays in an ordinary backward, Tensors under `create_graph`."""
         saved = self._saved
         if saved is None:
-            raise GraphFreedError(
-                f"{self.name}: the graph was already freed by a previous backward(); "
-                "pass retain_graph=True to the first backward() to go through it again")
+            raise self.freed_error(self.name)
         if _last_change[0] > self.seq:  # something changed in place since this op ran: check what it saved
             for item in saved:
                 if isinstance(item, Variable) and item._version > self.seq:
@@ -103,8 +94,22 @@ class Node:
             return saved
         # A saved output is rebuilt as a Variable of this Node: the same graph value, without a Node->output cycle.
         marks = self._saved_outputs
-        return tuple([item if marks[i] is None else self.kind._from_node(item, self, marks[i])
+        return tuple([item if marks[i] is None else self.kind._result(item, self, marks[i])
                       for i, item in enumerate(saved)])
+
+    def free(self, by: str | None = None) -> None:
+        """Let go of what forward saved and of the input arrays only the graph keeps (the structure stays, for
+        drawings); `by` names the call that freed it (None: backward()), for the error a later pass through it gets."""
+        self._saved = None
+        if by is not None:
+            self.freed_by = by
+        self.inputs = self.kind._released(self.inputs, self.seq)
+
+    def freed_error(self, where: str) -> GraphFreedError:
+        by = self.freed_by or "a previous backward()"
+        to = "the first backward()" if by == "a previous backward()" else "that call"
+        return GraphFreedError(f"{where}: the graph through {self.name} was already freed by {by}; pass "
+                               f"retain_graph=True to {to} to go through it again")
 
     def _raise_modified(self, item: Any) -> None:
         what = f"a Tensor of shape {item.shape}" if item is not None else "its output"
@@ -143,21 +148,22 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run the op on `args` and, when something requires grad, record it in the graph."""
-        if observers:
+        if _state.observers:
             return _apply_observed(cls, args)
-        return _apply(cls, args)
+        return _record(cls, args)
 
 
-def _apply(cls: Any, args: tuple) -> Any:
+def _record(cls: Any, args: tuple) -> Any:
+    """Function.apply without observers: run forward, and record a Node when a gradient will be needed."""
     kind = None
     needs = []
     for a in args:
         if isinstance(a, Variable):
-            if kind is not a._result_kind:
+            if kind is not a._result_class:
                 if kind is not None:
-                    raise TypeError(f"{cls.__name__}: cannot mix {kind.__name__} and {a._result_kind.__name__} "
+                    raise TypeError(f"{cls.__name__}: cannot mix {kind.__name__} and {a._result_class.__name__} "
                                     "in one operation; convert one of them first")
-                kind = a._result_kind
+                kind = a._result_class
             needs.append(a._requires_grad)
         else:
             needs.append(False)
@@ -165,43 +171,67 @@ def _apply(cls: Any, args: tuple) -> Any:
         raise TypeError(f"{cls.__name__}.apply: expected at least one Tensor or Value argument, got "
                         f"{', '.join(type(a).__name__ for a in args) or 'no arguments'}")
     needs = tuple(needs)
-    # the record, filled in field by field (no __init__ call: this runs once per operation)
-    ctx = _new_node(Node)
-    ctx.fn = cls
-    ctx.inputs = args
-    ctx.needs_input_grad = _needs_cache.setdefault(needs, needs)
-    ctx.kind = kind
-    ctx.seq = next(_creation_counter)
-    ctx._saved = ()
-    ctx.retains_grad = kind._retains_grad
-    ctx.retained_grad = None
-    state = _state
-    if state.scope is not None:
-        ctx.scope = state.scope
+    needs = _needs_cache.setdefault(needs, needs)
+    ctx = Node(cls, args, needs, kind)
     try:
         out = cls.forward(ctx, *args)
     except ValueError as err:
         if "could not be broadcast" in str(err):  # numpy's message names neither the op nor a fix
             raise _broadcast_error(cls, args) from None
         raise
-    if not (state.enabled and True in needs):
+    if not (_state.enabled and True in needs):  # nothing to differentiate: plain results, no Node kept
         if type(out) is tuple:
             return tuple([kind._constant(o) for o in out])
         return kind._constant(out)
-    if type(out) is tuple:
-        ctx.n_outputs = len(out)
-        ctx.outputs_meta = [kind._meta(o) for o in out]
-        if any(item is o for item in ctx._saved for o in out):
-            _mark_saved_outputs(ctx, out)
-        return tuple([kind._from_node(o, ctx, i) for i, o in enumerate(out)])
+    if type(out) is not tuple:
+        for item in ctx._saved:
+            if item is out:
+                _mark_saved_outputs(ctx, (out,))
+                break
+        return kind._result(out, ctx, 0)
+    ctx.n_outputs = len(out)
+    ctx.outputs_info = [kind._output_info(o) for o in out]
+    if any(item is o for item in ctx._saved for o in out):
+        _mark_saved_outputs(ctx, out)
+    return tuple([kind._result(o, ctx, i) for i, o in enumerate(out)])
+
+
+def _kind_and_needs(cls: type, args: tuple) -> tuple[type, tuple]:
+    """The class of the op's outputs (Tensor or Value) and, for each argument, whether it requires grad."""
+    kind = None
+    needs = []
+    for a in args:
+        if isinstance(a, Variable):
+            if kind is not a._result_class:
+                if kind is not None:
+                    raise TypeError(f"{cls.__name__}: cannot mix {kind.__name__} and {a._result_class.__name__} "
+                                    "in one operation; convert one of them first")
+                kind = a._result_class
+            needs.append(a._requires_grad)
+        else:
+            needs.append(False)
+    if kind is None:
+        raise TypeError(f"{cls.__name__}.apply: expected at least one Tensor or Value argument, got "
+                        f"{', '.join(type(a).__name__ for a in args) or 'no arguments'}")
+    needs = tuple(needs)
+    return kind, _needs_cache.setdefault(needs, needs)
+
+
+# needs_input_grad tuples are few ((True, False), ...): one shared copy each keeps the per-op record small
+_needs_cache: dict = {}
+
+
+def _mark_saved_outputs(ctx: Node, outs: tuple) -> None:
+    """Note which saved items are outputs of the op, so create_graph can rebuild them as graph values."""
+    marks = []
     for item in ctx._saved:
-        if item is out:
-            _mark_saved_outputs(ctx, (out,))
-            break
-    return kind._from_node(out, ctx, 0)
-
-
-_new_node = object.__new__
+        index = None
+        for i, out in enumerate(outs):
+            if item is out:
+                index = i
+                break
+        marks.append(index)
+    ctx._saved_outputs = tuple(marks)
 
 
 def _broadcast_error(cls: type, args: tuple) -> ShapeError:
@@ -232,9 +262,9 @@ class module_scope:
 
 
 class OpObserver:
-    """Watches every op as it runs, forward and backward: the profiler and anomaly mode are observers.
+    """Watches every op as it runs, forward and backward: the profiler, anomaly mode and explain() are observers.
 
-    Ordinary runs have none and pay one list check per op.
+    Observers are per thread (grad_mode's state); ordinary runs have none and pay one check per op.
     """
 
     def forward_start(self, fn: type, args: tuple) -> Any:
@@ -250,66 +280,10 @@ class OpObserver:
         pass
 
 
-observers: list[OpObserver] = []
-
-
 def _apply_observed(cls: type, args: tuple) -> Any:
-    active = list(observers)
+    active = list(_state.observers)
     tokens = [o.forward_start(cls, args) for o in active]
-    outputs = _apply(cls, args)
+    outputs = _record(cls, args)
     for o, token in zip(active, tokens):
         o.forward_end(token, cls, args, outputs)
     return outputs
-
-
-# needs_input_grad tuples are few ((True, False), ...): one shared copy each keeps the per-op record small
-_needs_cache: dict = {}
-
-
-# The creation number of the latest in-place change anywhere: ops made after it need not check what they saved.
-_last_change = [-1]
-
-
-def mark_modified(x: Variable) -> None:
-    """Record that `x` was just changed in place, so ops that saved it earlier refuse to use it in backward."""
-    x._version = _last_change[0] = next(_creation_counter)
-    node = x._node
-    if node is not None and node._saved_outputs and x._index in node._saved_outputs:
-        node.outputs_modified = True
-
-
-def rebind(x: Variable, result: Variable) -> None:
-    """Make `x` hold `result` (a differentiable in-place op: x += y records x_new = x_old + y, and x becomes x_new).
-
-    The ops that used x before keep their edge to the Node that made the old x: it is kept in x's history under the
-    creation number of this change, and `parent_of` looks it up for any op older than that.
-    """
-    stamp = next(_creation_counter)
-    x.__dict__.setdefault("_history", []).append((stamp, x._node, x._index))
-    x.data = result.data
-    x._node, x._requires_grad = result._node, result._requires_grad
-    if result._index != x._index:
-        x._index = result._index
-    x._version = _last_change[0] = stamp
-
-
-def parent_of(x: Variable, seq: int) -> tuple[Node | None, int]:
-    """The Node (and output index) that made `x` as it was when the op with creation number `seq` used it."""
-    if x._version > seq:
-        for stamp, node, index in x.__dict__.get("_history", ()):
-            if stamp > seq:
-                return node, index
-    return x._node, x._index
-
-
-def _mark_saved_outputs(ctx: Node, outs: tuple) -> None:
-    """Note which saved items are outputs of the op, so create_graph can rebuild them as graph values."""
-    marks = []
-    for item in ctx._saved:  # plain loops: this runs for every op that saves its output (exp, tanh, ...)
-        index = None
-        for i, out in enumerate(outs):
-            if item is out:
-                index = i
-                break
-        marks.append(index)
-    ctx._saved_outputs = tuple(marks)

@@ -14,6 +14,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class _GradState(threading.local):
     enabled = True
     scope = None  # the nn.Module calls the running op is inside, innermost last (see function.module_scope)
+    observers: tuple = ()  # what watches every op on this thread: profile(), detect_anomaly(), explain()
 
     def __init__(self) -> None:
         self.entered: list[bool] = []  # the mode before each `with no_grad()/enable_grad()` still open, innermost last

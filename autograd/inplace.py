@@ -80,7 +80,7 @@ def _old_value(x: Any) -> Any:
     from .tensor import Tensor
     if x._node is None:
         return Tensor._constant(x.data)
-    return Tensor._from_node(x.data, x._node, x._index)
+    return Tensor._result(x.data, x._node, x._index)
 
 
 class SetItem(Function):

@@ -17,8 +17,8 @@ import numpy as np
 
 from . import function
 from .function import OpObserver, Variable
-from .flops import FLOPS, OpCall, _size, register_flops  # noqa: F401  (register_flops is public here)
 from .grad_mode import _state
+from .flops import FLOPS, OpCall, _size, register_flops  # noqa: F401  (register_flops is public here)
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -89,14 +89,14 @@ class profile(OpObserver):
 
     # --- context manager ----------------------------------------------------------------------------------------
     def __enter__(self) -> profile:
-        if self in function.observers:
+        if self in _state.observers:
             raise RuntimeError("profile: this profile is already recording; use a new autograd.profile() to nest one")
         self._start = time.perf_counter()
-        function.observers.append(self)
+        _state.observers = _state.observers + (self,)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        function.observers.remove(self)
+        _state.observers = tuple(o for o in _state.observers if o is not self)
         self.wall_seconds += time.perf_counter() - self._start
         self._check_freed()
         self._backward_node = None
@@ -152,7 +152,7 @@ class profile(OpObserver):
         in_shapes = [_shape(a) for a in node.inputs]
         out_shapes = [np.shape(g) for g in grads_out]
         flops = _count(node.name, 1, OpCall(node.inputs, in_shapes, out_shapes, node.needs_input_grad, node))
-        if flops is not None and node.kind._reduces_grad:
+        if flops is not None and node.kind._has_shape:
             for shape, needs, g in zip(in_shapes, node.needs_input_grad, grads_in):
                 if needs and g is not None and not isinstance(g, Variable) and np.shape(g) != shape:
                     flops += np.size(g) - _size(shape)  # the engine sums it back over the broadcast axes

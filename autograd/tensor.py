@@ -14,7 +14,8 @@ import numpy as np
 
 from . import engine, inplace
 from .errors import BackwardError, DTypeError, GraphFreedError, ShapeError
-from .function import Node, Variable, parent_of
+from .function import Node, Variable
+from .variable import made_by
 from .grad_mode import _state
 from .ops import elementwise as ew
 from .ops import reduce as rd
@@ -73,8 +74,8 @@ class Tensor(Variable):
 
     __slots__ = ("data",)
     __array_ufunc__: Any  # set below: numpy ufuncs on Tensors record Tensor ops
-    _reduces_grad = True  # gradients are summed back over broadcast axes and cast to the dtype
-    _retains_grad = False
+    _has_shape = True  # gradients are summed back over broadcast axes and cast to the dtype
+    _keeps_grad = False
     _grad: Tensor | None = None
     name: str | None = None  # set on parameters by nn.Module, shown in drawings
 
@@ -95,7 +96,7 @@ class Tensor(Variable):
         return t
 
     @classmethod
-    def _from_node(cls, data: Any, node: Node, index: int) -> Tensor:
+    def _result(cls, data: Any, node: Node, index: int) -> Tensor:
         t = object.__new__(Tensor)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
         t._node = node
@@ -105,7 +106,7 @@ class Tensor(Variable):
         return t
 
     @staticmethod
-    def _meta(data: Any) -> tuple:
+    def _output_info(data: Any) -> tuple:
         return np.shape(data), np.asarray(data).dtype
 
     @staticmethod
@@ -121,14 +122,16 @@ class Tensor(Variable):
         return inputs
 
     @staticmethod
-    def _zeros_for(node: Node, index: int) -> Any:
-        shape, dtype = node.outputs_meta[index]
+    def _zero_grad(node: Node, index: int) -> Any:
+        shape, dtype = node.outputs_info[index]
         zeros = np.zeros(shape, dtype)
         return Tensor._constant(zeros) if _state.enabled else zeros
 
-    def _reduce_grad(self, g: Any, node: Node) -> Any:
+    def _fit_grad(self, g: Any, node: Node) -> Any:
         """The gradient `g` sent to this Tensor, summed back over broadcast axes and cast to this Tensor's dtype."""
         data = self.data
+        if type(g) is np.ndarray and g.shape == data.shape and g.dtype is data.dtype:
+            return g  # the usual case, checked first
         if not isinstance(g, (np.ndarray, Tensor)):
             g = np.asarray(g)
         if g.shape != data.shape:
@@ -137,27 +140,19 @@ class Tensor(Variable):
             g = g.astype(data.dtype)
         return g
 
-    def _accumulate(self, g: Any, handed: set) -> None:
-        if isinstance(g, Tensor):  # create_graph: keep the recorded gradient
-            if self._grad is not None:
-                self._grad = self._grad + g
-                return
-            data = g.data
-            if data.base is not None or id(g) in handed:  # shared: own a copy, still recorded by the same Node
-                if g._node is not None:
-                    g = Tensor._from_node(data.copy(), g._node, g._index)
-                elif not g._requires_grad:  # (a leaf that requires grad stays itself, so its gradient still flows)
-                    g = Tensor._constant(data.copy())
-            handed.add(id(g))
-            self._grad = g
+    def _accumulate(self, g: Any, owned: bool) -> None:
+        if self._grad is not None:
+            self._grad = self._grad + g if isinstance(g, Tensor) else Tensor._constant(self._grad.data + g)
             return
-        if self._grad is None:
-            if g.base is not None or id(g) in handed:  # shared with another gradient: own a copy
-                g = g.copy()
-            handed.add(id(g))
-            self._grad = Tensor._constant(g)
-        else:
-            self._grad = Tensor._constant(self._grad.data + g)
+        data = g.data if isinstance(g, Tensor) else g
+        if not owned or data.base is not None:  # a view, or an array someone else holds: .grad owns a copy
+            if not isinstance(g, Tensor):
+                g = data.copy()
+            elif g._node is not None:  # create_graph: the copy is still the same graph value
+                g = Tensor._result(data.copy(), g._node, g._index)
+            elif not g._requires_grad:  # (a leaf that requires grad stays itself, so its gradient still flows)
+                g = Tensor._constant(data.copy())
+        self._grad = g if isinstance(g, Tensor) else Tensor._constant(g)
 
     def _seed(self, grad: Any, create_graph: bool, op: str) -> Any:
         """The gradient that starts a backward pass from this Tensor: ones for a 1-element output, else `grad`."""
@@ -173,7 +168,7 @@ class Tensor(Variable):
         return grad.data if isinstance(grad, Tensor) else grad
 
     @staticmethod
-    def _wrap_grad(g: Any) -> Tensor:
+    def _as_grad(g: Any) -> Tensor:
         return g if isinstance(g, Tensor) else Tensor._constant(g)
 
     @staticmethod
@@ -192,7 +187,7 @@ class Tensor(Variable):
         return result.data if raw else result
 
     @staticmethod
-    def _sum_grads(old: Tensor | None, g: Any) -> Tensor:
+    def _add_grads(old: Tensor | None, g: Any) -> Tensor:
         g = g if isinstance(g, Tensor) else Tensor._constant(np.array(g))
         return g if old is None else old + g
 
@@ -567,7 +562,7 @@ class Tensor(Variable):
         return sh.Pad.apply(self, tuple(map(tuple, width.tolist())), constant_values)
 
 
-Tensor._result_kind = Tensor
+Tensor._result_class = Tensor
 
 # Tensors up to this many elements stay whole in a freed graph: drawings show their values (and they cost nothing).
 KEPT_AFTER_BACKWARD = 8
@@ -580,7 +575,7 @@ class FreedTensor(Tensor):
     __slots__ = ("shape", "dtype")
 
     def __init__(self, x: Tensor, seq: int) -> None:
-        self._node, index = parent_of(x, seq)  # the value x held when the op with creation number `seq` used it
+        self._node, index = made_by(x, seq)  # the value x held when the op with creation number `seq` used it
         if index:
             self._index = index
         self._requires_grad = self._node is not None or (x._requires_grad and x._version < seq)

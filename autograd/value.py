@@ -128,8 +128,8 @@ class Value(Variable):
     """
 
     __slots__ = ("data",)
-    _reduces_grad = False  # a float gradient needs no summing back
-    _retains_grad = True  # every Value keeps its gradient after backward, so a drawing can show them all
+    _has_shape = False  # a float gradient needs no summing back
+    _keeps_grad = True  # every Value keeps its gradient after backward, so a drawing can show them all
     _grad = 0.0
     label = ""
     shape, size = (), 1  # as numpy sees a number: a 0-d array of one element
@@ -148,7 +148,7 @@ class Value(Variable):
 
     # --- how the engine and Function.apply make and feed Values -------------------------------------------------
     @classmethod
-    def _from_node(cls, data: Any, node: Node, index: int) -> Value:
+    def _result(cls, data: Any, node: Node, index: int) -> Value:
         v = object.__new__(Value)
         v.data = data
         v._node = node
@@ -162,14 +162,14 @@ class Value(Variable):
         return Value(data, requires_grad=False)
 
     @staticmethod
-    def _meta(data: Any) -> None:
+    def _output_info(data: Any) -> None:
         return None
 
     @staticmethod
-    def _zeros_for(node: Node, index: int) -> float:
+    def _zero_grad(node: Node, index: int) -> float:
         return 0.0
 
-    def _accumulate(self, g: Any, handed: set) -> None:
+    def _accumulate(self, g: Any, owned: bool) -> None:
         self._grad = self._grad + g
 
     def _seed(self, grad: Any, create_graph: bool, op: str) -> Any:
@@ -180,7 +180,7 @@ class Value(Variable):
         return grad.data if isinstance(grad, Value) else float(grad)
 
     @staticmethod
-    def _wrap_grad(g: Any) -> Value:
+    def _as_grad(g: Any) -> Value:
         return g if isinstance(g, Value) else Value(g, requires_grad=False)
 
     @staticmethod
@@ -189,7 +189,7 @@ class Value(Variable):
         return g if result is None else result
 
     @staticmethod
-    def _sum_grads(old: Any, g: Any) -> Any:
+    def _add_grads(old: Any, g: Any) -> Any:
         return g if old is None else old + g
 
     @property
@@ -305,7 +305,7 @@ class Value(Variable):
         return f"Value({label}data={self.data:.4g}, grad={_number(self.grad):.4g})"
 
 
-Value._result_kind = Value
+Value._result_class = Value
 
 
 def _value(x: Any) -> Value:
