@@ -46,4 +46,6 @@ def __getattr__(name: str):
     if name in ("viz", "cost", "explainer", "profiler", "anomaly"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+    from .pytorch_names import FUNCTIONS
+    hint = f" (PyTorch's name); use {FUNCTIONS[name]}" if name in FUNCTIONS else ""
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}{hint}")

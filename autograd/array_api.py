@@ -16,6 +16,7 @@ from .grad_mode import _state
 from .ops import elementwise as ew
 from .ops import shape as sh
 from .ops.linalg import MatMul
+from .pytorch_names import unknown_keywords
 from .tensor import Tensor, _operand, get_default_dtype
 
 _rng = np.random.default_rng()
@@ -97,8 +98,10 @@ def _tensors(seq: Sequence[Any], op: str) -> list[Tensor]:
     return [t if isinstance(t, Tensor) else Tensor(t, dtype=first.dtype if first is not None else None) for t in seq]
 
 
-def concatenate(seq: Sequence[Tensor], axis: int = 0) -> Tensor:
+def concatenate(seq: Sequence[Tensor], axis: int = 0, **unknown: Any) -> Tensor:
     """Join Tensors along an existing axis (all other axes must match)."""
+    if unknown:
+        unknown_keywords(concatenate, unknown)
     tensors = _tensors(seq, "concatenate")
     ndim = tensors[0].ndim
     if ndim == 0 or not -ndim <= axis < ndim:
@@ -110,8 +113,10 @@ def concatenate(seq: Sequence[Tensor], axis: int = 0) -> Tensor:
     return sh.Concatenate.apply(axis, *tensors)
 
 
-def stack(seq: Sequence[Tensor], axis: int = 0) -> Tensor:
+def stack(seq: Sequence[Tensor], axis: int = 0, **unknown: Any) -> Tensor:
     """Join Tensors of equal shape along a new axis."""
+    if unknown:
+        unknown_keywords(stack, unknown)
     tensors = _tensors(seq, "stack")
     if any(t.shape != tensors[0].shape for t in tensors):
         raise ShapeError(f"stack: all Tensors need the same shape, got {[t.shape for t in tensors]}")
@@ -273,8 +278,14 @@ def _array_function(self: Tensor, func: Any, types: Any, args: tuple, kwargs: di
         if _state.enabled and (_needs_graph(args) or _needs_graph(kwargs)):
             known = inspect.signature(fn).parameters
             offending = [k for k in kwargs if k not in known or (k == "out" and kwargs[k] is not None)]
-            _unsupported(func.__name__, ", ".join(f"{k}=" for k in offending), "no gradient could flow through it")
-    return _without_gradient(func.__name__, func, args, kwargs)
+            _unsupported(_numpy_name(func), ", ".join(f"{k}=" for k in offending), "no gradient could flow through it")
+    return _without_gradient(_numpy_name(func), func, args, kwargs)
+
+
+def _numpy_name(func: Any) -> str:
+    """The name of a numpy function after "np.", with its submodule: "sum", "linalg.norm", "fft.fft"."""
+    module = getattr(func, "__module__", None) or "numpy"
+    return ".".join(module.split(".")[1:] + [func.__name__]) if module.startswith("numpy") else func.__name__
 
 
 def _without_gradient(name: str, func: Any, args: tuple, kwargs: dict) -> Any:

@@ -6,15 +6,18 @@ environment's `bin/` on PATH, so that folder is searched too.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+import warnings
 from typing import Any
 
 from .errors import AutogradError
 
 FORMATS = ("svg", "png", "pdf")
+ENGINES = ("dot", "neato", "fdp", "sfdp", "circo", "twopi", "osage", "patchwork")
 _PURE_FORMATS = ("svg", "png")  # graphviz-pure has no PDF writer
 
 
@@ -54,18 +57,21 @@ def _not_found(what: str) -> RenderError:
         "`conda install -c conda-forge graphviz`); the DOT text is still available as `.source`")
 
 
-def pipe(source: str, format: str = "svg", timeout: float = 120.0) -> bytes:
+def pipe(source: str, format: str = "svg", timeout: float = 120.0, engine: str = "dot") -> bytes:
     """Lay out and render DOT text with the best Graphviz binary found.
 
     Args:
         source: the DOT text.
         format: "svg", "png" or "pdf" (PDF needs the system Graphviz).
         timeout: seconds to wait for the binary.
+        engine: the Graphviz layout engine ("dot", "neato", "fdp", ...).
     Returns:
         The rendered file's bytes.
     """
     if format not in FORMATS:
         raise ValueError(f"render: unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    if engine not in ENGINES:
+        raise ValueError(f"render: unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     binaries = find_binaries()
     if not binaries:
         raise _not_found("render")
@@ -78,7 +84,7 @@ def pipe(source: str, format: str = "svg", timeout: float = 120.0) -> bytes:
     errors = []
     for kind, path in usable:  # a system dot without the needed plugin falls back to graphviz-pure
         try:
-            done = subprocess.run([path, "-Kdot", f"-T{format}"], input=source.encode("utf-8"),
+            done = subprocess.run([path, f"-K{engine}", f"-T{format}"], input=source.encode("utf-8"),
                                   capture_output=True, timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired) as err:
             errors.append(f"{kind} ({path}): {err}")
@@ -91,7 +97,8 @@ def pipe(source: str, format: str = "svg", timeout: float = 120.0) -> bytes:
 
 
 class Drawing:
-    """A drawn graph: shows as SVG in Jupyter; `.source` is the DOT text, `.render(path)` writes a file.
+    """A drawn graph: shows as SVG in Jupyter; `.source` is the DOT text, `.render(...)` writes a file (with the
+    arguments of graphviz's `render`), and `print(drawing)` says how to save it from a script.
 
     Attributes:
         digraph: the graphviz.Digraph it wraps.
@@ -107,9 +114,15 @@ class Drawing:
         """The DOT text (always available, with or without a Graphviz binary)."""
         return self.digraph.source
 
-    def pipe(self, format: str = "svg") -> bytes:
+    @property
+    def n_edges(self) -> int:
+        """The number of arrows drawn (the legend's invisible ones left out)."""
+        edges = (_EDGE.match(line) for line in self.digraph.body)
+        return sum(1 for edge in edges if edge and not edge[1].startswith("legend_"))
+
+    def pipe(self, format: str = "svg", engine: str = "dot") -> bytes:
         """The drawing rendered as `format` ("svg", "png" or "pdf"), as bytes."""
-        return pipe(self.source, format)
+        return pipe(self.source, format, engine=engine)
 
     def svg(self) -> str:
         """The drawing as SVG text (rendered once, then kept)."""
@@ -117,23 +130,74 @@ class Drawing:
             self._svg = self.pipe("svg").decode("utf-8")
         return self._svg
 
-    def render(self, path: str, format: str | None = None) -> str:
-        """Write the drawing to `path` as "svg", "png" or "pdf" (by default from the file's suffix, else svg).
+    def render(self, filename: str | os.PathLike | None = None, *, directory: str | os.PathLike | None = None,
+               view: bool = False, cleanup: bool = False, format: str | None = None, renderer: str | None = None,
+               formatter: str | None = None, neato_no_op: Any = None, quiet: bool = False, quiet_view: bool = False,
+               outfile: str | os.PathLike | None = None, engine: str | None = None,
+               raise_if_result_exists: bool = False, overwrite_source: bool = False) -> str:
+        """Write the drawing to a file; takes the arguments of graphviz's `Digraph.render`.
 
+        `render("graph.png")` (a name ending in .svg, .png or .pdf) writes that image, as does `outfile=`. Any other
+        name, or none, works as in graphviz: the DOT text goes to `directory/filename` ("graph.gv" by default) and
+        the image next to it with the format added, `render(format="png")` writing graph.gv and graph.gv.png.
+
+        Args:
+            filename: the image to write, or the DOT file to write the image next to (see above).
+            directory: the folder for both files (default: the current one).
+            view: open the image with the system's viewer afterwards (xdg-open, open, start); where there is none
+                (a server, a container) the image is still written and a warning says so.
+            cleanup: delete the DOT file once the image is written.
+            format: "svg", "png" or "pdf" (default: the image name's suffix, else "svg"; graphviz's default is pdf,
+                which needs the system Graphviz).
+            outfile: the path of the image (its suffix gives the format).
+            engine: the layout engine, "dot" (the default), "neato", "fdp", "sfdp", "circo", "twopi", ...
+            raise_if_result_exists: raise FileExistsError rather than overwrite the image.
+            quiet, quiet_view, overwrite_source: accepted for graphviz's sake (messages are always captured, and
+                the image is never the DOT file); quiet_view=True also opens the viewer.
+            renderer, formatter, neato_no_op: graphviz's plugin choices; only their defaults (None) are supported.
         Returns:
-            The path written.
+            The path of the image written.
         """
+        for name, value in (("renderer", renderer), ("formatter", formatter), ("neato_no_op", neato_no_op)):
+            if value is not None:
+                raise ValueError(f"render: {name}={value!r} is not supported (the drawing is rendered by the system "
+                                 "`dot` or graphviz-pure with their default plugins); leave it out")
+        folder = os.fspath(directory) if directory is not None else ""
+        name = os.fspath(filename) if filename is not None else None
+        source_path = None
+        if outfile is not None:
+            image = os.fspath(outfile)
+            source_path = os.path.join(folder, name) if name is not None else None
+        elif name is not None and _suffix(name) in FORMATS:
+            image = os.path.join(folder, name)
+        else:  # graphviz's way: the DOT file, and the image named after it
+            source_path = os.path.join(folder, name if name is not None else f"{self.digraph.name}.gv")
+            image = f"{source_path}.{format or 'svg'}"
         if format is None:
-            suffix = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
-            format = suffix if suffix in FORMATS else "svg"
-        data = self.svg().encode("utf-8") if format == "svg" else self.pipe(format)
-        with open(path, "wb") as f:
+            format = _suffix(image) if _suffix(image) in FORMATS else "svg"
+        elif _suffix(image) in FORMATS and _suffix(image) != format:
+            raise ValueError(f"render: the file {image!r} is named as {_suffix(image)}, but format={format!r}; name it "
+                             f"...{format} or leave format= out")
+        if raise_if_result_exists and os.path.exists(image):
+            raise FileExistsError(f"render: {image!r} exists already (raise_if_result_exists=True)")
+        if format == "svg" and engine in (None, "dot"):
+            data = self.svg().encode("utf-8")  # rendered once for Jupyter already, most likely
+        else:
+            data = self.pipe(format, engine or "dot")
+        if os.path.dirname(image):
+            os.makedirs(os.path.dirname(image), exist_ok=True)
+        if source_path is not None and not cleanup:
+            with open(source_path, "w", encoding="utf-8") as f:
+                f.write(self.source)
+        with open(image, "wb") as f:
             f.write(data)
-        return str(path)
+        if view or quiet_view:
+            _open_viewer(image, quiet_view)
+        return image
 
-    def save_svg(self, path: str) -> str:
+    def save_svg(self, path: str | os.PathLike) -> str:
         """Write the drawing to `path` as SVG; returns the path."""
-        return self.render(path, "svg")
+        return self.render(outfile=path, format="svg")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         try:
@@ -141,5 +205,39 @@ class Drawing:
         except RenderError as err:
             return {"text/plain": f"{self!r}\n{err}"}
 
+    def _size(self) -> str:
+        return f"Drawing of {_count(self.n_nodes, 'node')} and {_count(self.n_edges, 'edge')}"
+
     def __repr__(self) -> str:
-        return f"<Drawing of {self.n_nodes} nodes; .source is DOT, .render(path) writes SVG/PNG>"
+        return f'<{self._size()}; .render("graph.svg") or .save_svg(path) writes it to a file, .source is the DOT text>'
+
+    def __str__(self) -> str:
+        lines = [self._size()]
+        lines += [f"  note: {note}" for note in self.notes]
+        lines += ["It shows as an image in Jupyter; from a script, write it to a file and open that:",
+                  '    drawing.render("graph.svg")   # or "graph.png"; "graph.pdf" needs the system Graphviz',
+                  '    drawing.save_svg("graph.svg")',
+                  "drawing.source is the DOT text."]
+        return "\n".join(lines)
+
+
+_EDGE = re.compile(r"^\s*(\w+) -> \w+")
+
+
+def _suffix(path: str) -> str:
+    return os.path.splitext(path)[1][1:].lower()
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _open_viewer(path: str, quiet: bool) -> None:
+    """Open `path` with the system's viewer, as graphviz's view=True does; warn (the file is written) where none is."""
+    import graphviz
+
+    try:
+        graphviz.view(path, quiet=quiet)
+    except (OSError, RuntimeError) as err:
+        warnings.warn(f"render: wrote {path}, but could not open a viewer ({err}); open the file yourself",
+                      stacklevel=3)

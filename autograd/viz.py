@@ -13,7 +13,7 @@ import numpy as np
 
 from .explainer import Explanation, _forward_params, collect, explain, fmt, norm, own_name, value_key
 from .function import Variable
-from .render import Drawing
+from .render import Drawing, _count
 from .tensor import KEPT_AFTER_BACKWARD
 from .value import Value
 
@@ -598,7 +598,3 @@ def step_through(root: Variable, **options: Any) -> Any:
     slider = ipywidgets.IntSlider(value=0, min=0, max=len(explanation), step=1, description="step",
                                   continuous_update=False)
     return ipywidgets.interactive(show, {"auto_display": True}, step=slider)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")

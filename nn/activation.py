@@ -1,7 +1,10 @@
 """Activation layers and Dropout: each holds its settings and calls nn.functional for the maths."""
 from __future__ import annotations
 
+from typing import Any
+
 from autograd import Tensor
+from autograd.pytorch_names import unknown_keywords
 
 from . import functional as F
 from .module import Module
@@ -76,7 +79,9 @@ class Softmax(Module):
         axis: the axis that sums to 1 (the class axis).
     """
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, **unknown: Any) -> None:
+        if unknown:
+            unknown_keywords(Softmax.__init__, unknown)
         super().__init__()
         self.axis = axis
 

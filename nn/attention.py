@@ -170,6 +170,8 @@ class GPT(Module):
         config: a GPTConfig.
     Shape:
         idx: integer token ids (B, T) with T <= block_size -> logits (B, T, vocab_size).
+        With targets (B, T), as in nanoGPT's `model(idx, targets)`: -> (logits (B, T, vocab_size), loss), the loss
+        the mean cross-entropy over every position (targets equal to -1 are left out, nanoGPT's ignore_index).
     """
 
     def __init__(self, config: GPTConfig) -> None:
@@ -207,13 +209,21 @@ class GPT(Module):
                              f"(idx[:, -{self.config.block_size}:])")
         return ids
 
-    def forward(self, idx: Any) -> Tensor:
+    def forward(self, idx: Any, targets: Any = None) -> Tensor | tuple[Tensor, Tensor]:
         ids = self._check_idx(idx)
-        T = ids.shape[1]
+        B, T = ids.shape
         x = self.drop(self.wte(ids) + self.wpe(np.arange(T)))  # (B, T, C) + (T, C) -> (B, T, C)
         for block in self.h:
             x = block(x)  # (B, T, C)
-        return self.lm_head(self.ln_f(x))  # (B, T, vocab_size)
+        logits = self.lm_head(self.ln_f(x))  # (B, T, vocab_size)
+        if targets is None:
+            return logits
+        if np.shape(targets) != (B, T):
+            raise ShapeError(f"GPT: targets must have the shape of idx, {(B, T)} (the next token at every position), "
+                             f"got shape {np.shape(targets)}")
+        targets = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+        loss = F.cross_entropy(logits.reshape(B * T, -1), targets.reshape(B * T), ignore_index=-1)  # (B*T, V), (B*T,)
+        return logits, loss
 
     def generate(self, idx: Any, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
                  rng: np.random.Generator | None = None) -> Any:

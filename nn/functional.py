@@ -15,6 +15,7 @@ import numpy as np
 from autograd import Tensor, Value
 from autograd.errors import ShapeError
 from autograd.function import Function
+from autograd.pytorch_names import unknown_keywords
 
 from . import init
 
@@ -257,14 +258,18 @@ def _check_axis(x: Tensor, axis: int, op: str) -> int:
     return int(axis)
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
+def softmax(x: Tensor, axis: int = -1, **unknown: Any) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis` (computed without overflow)."""
+    if unknown:
+        unknown_keywords(softmax, unknown)
     x = as_tensor(x, "softmax")
     return Softmax.apply(x, _check_axis(x, axis, "softmax"))
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+def log_softmax(x: Tensor, axis: int = -1, **unknown: Any) -> Tensor:
     """log(softmax(x)) along `axis`, computed stably (never log(0) for large logits)."""
+    if unknown:
+        unknown_keywords(log_softmax, unknown)
     x = as_tensor(x, "log_softmax")
     return LogSoftmax.apply(x, _check_axis(x, axis, "log_softmax"))
 

@@ -2,6 +2,7 @@
 standing in for X, y)."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -45,3 +46,34 @@ def test_the_training_snippet_lowers_the_loss():
     for _ in range(10):
         exec(compile(epoch, "README training", "exec"), namespace)
     assert F.cross_entropy(model(X), y).item() < 0.8 * before  # measured: 2.27 -> 1.65
+
+
+def _section(title: str) -> str:
+    text = README.read_text()
+    start = text.index(f"## {title}\n")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def test_quick_start_tells_root_users_how_to_start_jupyter_lab():
+    quick_start = _section("Quick start")
+    assert "jupyter lab notebooks/00_start_here.ipynb" in quick_start
+    assert re.search(r"As root .*`jupyter lab` refuses to start: add `--allow-root`", quick_start)
+
+
+def test_the_from_a_script_note_runs_as_written(tmp_path, monkeypatch, capsys):
+    namespace: dict = {}
+    exec(compile(_python_blocks()[0], "README tour", "exec"), namespace)
+    note = re.search(r"\*\*From a script\*\*(.*?)\n\n", README.read_text(), re.S).group(1)
+    calls = [c for c in re.findall(r"`([^`]+)`", note.replace("\n", " ")) if c.endswith(")") and "(" in c]
+    assert calls == ["ag.draw(L)", "print(ag.draw(L))", 'ag.draw(L).render("graph.svg")',
+                     "print(ag.explain(Value(2.0) * Value(-3.0)))", 'ag.draw(L).render(format="png", cleanup=True)']
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    for call in calls:
+        exec(call, namespace)
+    out = capsys.readouterr().out
+    assert out.startswith("Drawing of 10 nodes and 9 edges\n") and 'drawing.render("graph.svg")' in out
+    assert "backward pass of out: seed gradient 1.0, 2 step(s)\n" in out
+    assert "upstream 1.0 x local -3.0 = -3.0" in out  # d(a * b)/da = b
+    assert sorted(os.listdir(tmp_path)) == ["graph.gv.png", "graph.svg"]  # cleanup=True removed graph.gv
+    assert (tmp_path / "graph.gv.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

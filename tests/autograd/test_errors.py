@@ -2,6 +2,8 @@
 asserts the message (and the error class: the project's subclasses of ValueError/TypeError/RuntimeError)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -149,3 +151,10 @@ def test_errors_are_also_the_builtin_kinds():
 def test_split_into_zero_sections_is_a_clear_error():
     with pytest.raises(ShapeError, match="split: .* the number of sections must be a whole number of at least 1"):
         ag.Tensor(np.ones(4)).split(0)
+
+
+@pytest.mark.parametrize("fn, name", [(np.linalg.norm, "np.linalg.norm"), (np.linalg.det, "np.linalg.det"),
+                                      (np.cumsum, "np.cumsum")])
+def test_numpy_function_without_a_gradient_is_named_with_its_submodule(fn, name):
+    with pytest.raises(TypeError, match=rf"^{re.escape(name)} has no gradient in autograd, and its input requires grad"):
+        fn(t(3, 3))

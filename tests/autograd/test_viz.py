@@ -516,6 +516,79 @@ def test_render_writes_svg_and_png_files(tmp_path):
         d.render(str(tmp_path / "g.gif"), format="gif")
 
 
+def test_render_takes_graphvizs_arguments_and_names_the_files_as_graphviz_does(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    L, _ = lesson()
+    d = draw(L)
+    assert d.render(format="png") == "graph.gv.png"  # graphviz: the DOT file "<name>.gv", the image next to it
+    assert (tmp_path / "graph.gv.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "graph.gv").read_text() == d.source
+    written = d.render("lesson", directory="out", format="svg", cleanup=True)
+    assert written == os.path.join("out", "lesson.svg") and not (tmp_path / "out" / "lesson").exists()
+    assert len(svg_nodes((tmp_path / "out" / "lesson.svg").read_text())) == 10
+    assert d.render(outfile=tmp_path / "o.png") == str(tmp_path / "o.png")  # the format from the suffix
+    assert (tmp_path / "o.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert d.render("direct.svg", quiet=True) == "direct.svg" and not (tmp_path / "direct").exists()
+
+
+def test_render_writes_pdf_through_the_system_dot_with_the_engine_asked(tmp_path, monkeypatch, pure_path):
+    log = fake_dot(tmp_path / "bin", pure_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    L, _ = lesson()
+    path = draw(L).render(tmp_path / "g", format="pdf", engine="neato")
+    assert path == str(tmp_path / "g.pdf") and (tmp_path / "g.pdf").read_bytes().startswith(b"%PDF")
+    assert log.read_text().split() == ["-Kneato", "-Tpdf"]
+
+
+def test_render_with_view_writes_the_file_and_warns_when_no_viewer_can_open_it(tmp_path, monkeypatch, pure_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no xdg-open, no dot: graphviz-pure is found next to Python
+    L, _ = lesson()
+    with pytest.warns(UserWarning, match=r"render: wrote .*g\.svg, but could not open a viewer .*; open the file "
+                                         r"yourself"):
+        path = draw(L).render(outfile=tmp_path / "g.svg", view=True)
+    assert len(svg_nodes(open(path).read())) == 10
+
+
+def test_render_refuses_what_it_cannot_do_before_writing_anything(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    L, _ = lesson()
+    d = draw(L)
+    with pytest.raises(ValueError, match=r"render: the file 'g\.png' is named as png, but format='svg'"):
+        d.render("g.png", format="svg")
+    with pytest.raises(ValueError, match=r"render: renderer='cairo' is not supported"):
+        d.render(format="png", renderer="cairo")
+    with pytest.raises(ValueError, match=r"render: unknown engine 'spring'"):
+        d.render(format="png", engine="spring")
+    (tmp_path / "taken.svg").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"'taken\.svg' exists already"):
+        d.render("taken.svg", raise_if_result_exists=True)
+    assert sorted(os.listdir(tmp_path)) == ["taken.svg"] and (tmp_path / "taken.svg").read_text() == "mine"
+
+
+def test_print_of_a_drawing_counts_it_and_says_how_to_save_it():
+    L, _ = lesson()
+    text = str(draw(L))
+    # a, b, c, e, d, f, L and the ops *, +, *; the arrows a->*, b->*, *->e, e->+, c->+, +->d, d->*, f->*, *->L
+    assert text.startswith("Drawing of 10 nodes and 9 edges\n")
+    assert 'drawing.render("graph.svg")' in text and 'drawing.save_svg("graph.svg")' in text
+    assert repr(draw(L)).startswith("<Drawing of 10 nodes and 9 edges; .render(")
+    cut = str(draw(L, max_nodes=3))
+    assert cut.startswith("Drawing of 3 nodes and 2 edges\n  note: 7 more nodes")
+
+
+def test_a_script_that_prints_draw_and_explain_shows_both(tmp_path):
+    script = tmp_path / "lesson.py"
+    script.write_text("import autograd as ag\nfrom autograd import Value\n"
+                      "L = (Value(2.0) * Value(-3.0) + Value(10.0)) * Value(-2.0)\n"
+                      "print(ag.draw(L))\nprint(ag.explain(L))\n")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": repo}).stdout
+    assert out.startswith("Drawing of 10 nodes and 9 edges\n") and ".save_svg(" in out
+    assert "backward pass of out: seed gradient 1.0, 6 step(s)" in out
+    assert "upstream 1.0 x local 4.0 = 4.0" in out  # dL/df = d = 2 * -3 + 10, by hand
+
+
 def test_jupyter_mime_bundle_holds_svg():
     L, _ = lesson()
     bundle = draw(L)._repr_mimebundle_()

@@ -197,6 +197,53 @@ def test_gpt_rejects_float_ids_and_1d_ids():
         model(np.zeros(3, dtype=np.int64))
 
 
+def _mean_cross_entropy_by_hand(logits, targets):
+    """-log softmax(logits)[target], averaged over the positions whose target is not -1, in plain numpy."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    picked = [-log_probs[b, t, targets[b, t]] for b in range(targets.shape[0]) for t in range(targets.shape[1])
+              if targets[b, t] != -1]
+    return np.mean(picked)
+
+
+def test_gpt_with_targets_returns_logits_and_loss_as_nanogpt():
+    nn.init.seed(10)
+    model = nn.GPT(tiny_config()).to(np.float64)
+    rng = np.random.default_rng(10)
+    idx, targets = rng.integers(0, 7, (3, 5)), rng.integers(0, 7, (3, 5))
+    logits, loss = model(idx, targets)
+    assert logits.shape == (3, 5, 7) and loss.shape == ()
+    np.testing.assert_array_equal(logits.data, model(idx).data)  # the logits of every position, as without targets
+    np.testing.assert_allclose(loss.item(), _mean_cross_entropy_by_hand(logits.data, targets), rtol=1e-12)
+    flat = F.cross_entropy(logits.reshape(-1, 7), targets.reshape(-1))
+    np.testing.assert_allclose(loss.item(), flat.item(), rtol=1e-12)
+    loss.backward()
+    assert all(p.grad is not None and np.any(p.grad.data != 0) for p in model.parameters())
+
+
+def test_gpt_targets_of_minus_one_are_ignored_as_in_nanogpt():
+    nn.init.seed(11)
+    model = nn.GPT(tiny_config()).to(np.float64)
+    idx = np.array([[1, 2, 3, 4], [5, 6, 0, 1]])
+    targets = np.array([[2, 3, 4, -1], [6, -1, 1, 2]])
+    logits, loss = model(Tensor(idx), Tensor(targets))
+    np.testing.assert_allclose(loss.item(), _mean_cross_entropy_by_hand(logits.data, targets), rtol=1e-12)
+
+
+def test_gpt_loss_with_targets_passes_gradcheck():
+    nn.init.seed(12)
+    model = nn.GPT(tiny_config(vocab_size=3, block_size=3, n_layer=1, n_embd=4)).to(np.float64)
+    for p in model.parameters():
+        p.data = p.data * 10 if p.ndim == 2 else p.data + 0.1
+    idx, targets = np.array([[0, 2, 1]]), np.array([[2, 1, 0]])
+    assert gradcheck(lambda *params: model(idx, targets)[1], tuple(model.parameters()))
+
+
+def test_gpt_targets_of_another_shape_are_rejected():
+    with pytest.raises(ShapeError, match=r"GPT: targets must have the shape of idx, \(1, 3\).*got shape \(3,\)"):
+        nn.GPT(tiny_config())(np.zeros((1, 3), dtype=np.int64), np.zeros(3, dtype=np.int64))
+
+
 def test_gpt_generate_keeps_prompt_crops_context_and_repeats_with_seed():
     model = nn.GPT(tiny_config())
     prompt = np.array([[1, 2, 3], [4, 5, 6]])
