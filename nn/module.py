@@ -323,8 +323,8 @@ class Module:
             elif array.shape != t.shape:
                 problems.append(f"{k}: expected shape {t.shape}, got {array.shape}")
             elif not t.data.flags.writeable:
-                problems.append(f"{k}: its array is read-only, so it cannot be loaded in place (give it a writable "
-                                f"one first: .data = .data.copy())")
+                problems.append(f"{k}: its array is read-only, so it cannot be loaded in place (set its .data to a "
+                                "writable copy first)")
             arrays[k] = array
         if strict:
             problems = ([f"missing keys {missing}"] if missing else []) + \

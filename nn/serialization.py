@@ -25,8 +25,9 @@ from autograd.errors import AutogradError
 # zeros deflated into 2 MB would be 1000x.
 MAX_EXPANSION = 100
 _NUMBERS = "biufc"  # the dtype kinds a checkpoint may hold: bool, signed and unsigned integers, floats, complex
-_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # a zip member's header: signature, version, flags, method, time, date,
-# CRC, compressed and uncompressed sizes, lengths of the name and of the extra field
+# A zip member's own ("local") header: signature, version, flags, method, time, date, CRC, compressed and
+# uncompressed sizes, lengths of its name and of its extra field; the name and the extra field follow it.
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 
 
 class CheckpointError(AutogradError, ValueError):
@@ -147,10 +148,9 @@ def _read(f: IO[bytes], where: str) -> "OrderedDict[str, np.ndarray]":
             return state
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError, struct.error, zlib.error) as err:
-        raise _damaged(where, f"{type(err).__name__}: {err}") from None
-    except (NotImplementedError, RuntimeError, UnicodeDecodeError, OverflowError, MemoryError) as err:
-        # what zipfile says of a changed header: an unknown compression or zip version, "encrypted", ...
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError, struct.error, zlib.error,
+            NotImplementedError, RuntimeError, OverflowError, MemoryError) as err:
+        # what zipfile says of changed bytes: a bad CRC or magic number, an unknown zip version, "encrypted", ...
         raise _damaged(where, f"{type(err).__name__}: {err}") from None
 
 
@@ -224,8 +224,8 @@ def _descriptor_length(f: IO[bytes], offset: int, info: zipfile.ZipInfo, where: 
 
 
 def _contents(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytearray:
-    """A member's bytes, read to the end so that zipfile checks them against the member's CRC (it checks only
-    when a read reaches the end); a bytearray, so that the arrays made from it are writable."""
+    """A member's bytes, read to their end, which is when zipfile checks them against the member's CRC (a read
+    that stops short checks nothing); a bytearray, so that the arrays made from it are writable."""
     data = bytearray(info.file_size)
     view, filled = memoryview(data), 0
     with archive.open(info) as member:
@@ -235,8 +235,6 @@ def _contents(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytearray:
                 raise EOFError(f"{info.filename!r} holds {filled} bytes, but the zip directory says {len(data)}")
             view[filled:filled + len(chunk)] = chunk
             filled += len(chunk)
-        if member.read(1):  # cannot happen (zipfile stops at file_size), but this read is what checks the CRC
-            raise EOFError(f"{info.filename!r} holds more than the {len(data)} bytes the zip directory says")
     return data
 
 

@@ -279,16 +279,15 @@ class Optimizer:
         if not isinstance(entries, dict):
             raise TypeError(f"{where} must be a dict of name -> buffer, got {type(entries).__name__}")
         spec = self._state_spec
-        if spec is None:  # an optimizer that does not say what it keeps: check only what looks like a buffer
-            return {k: _restored(v, p, k, index, name, spec) for k, v in entries.items()}
-        unknown = [k for k in entries if k not in spec.required + spec.optional]
-        if unknown:
-            raise ValueError(f"{where} has {unknown}, which {self._name} does not keep (it keeps "
-                             f"{list(spec.required + spec.optional)}); the state dict comes from another optimizer")
-        lacking = [k for k in spec.required if k not in entries]
-        if entries and lacking:
-            raise ValueError(f"{where} lacks {lacking}, which {self._name} keeps for every parameter it has "
-                             "updated; the state dict comes from another optimizer or was cut")
+        if spec is not None:  # (an optimizer that does not say what it keeps gets only _restored's checks)
+            unknown = [k for k in entries if k not in spec.required + spec.optional]
+            if unknown:
+                raise ValueError(f"{where} has {unknown}, which {self._name} does not keep (it keeps "
+                                 f"{list(spec.required + spec.optional)}); the state dict comes from another optimizer")
+            lacking = [k for k in spec.required if k not in entries]
+            if entries and lacking:
+                raise ValueError(f"{where} lacks {lacking}, which {self._name} keeps for every parameter it has "
+                                 "updated; the state dict comes from another optimizer or was cut")
         return {k: _restored(v, p, k, index, name, spec) for k, v in entries.items()}
 
     def __repr__(self) -> str:
