@@ -72,8 +72,12 @@ def _remove_stale_temporaries(folder: str, base: str) -> None:
     whose process still runs (a save in progress in another process or thread) is kept."""
     if os.name != "posix":  # os.kill(pid, 0) tests a pid only on POSIX (on Windows it would end the process)
         return
+    try:
+        entries = os.listdir(folder)
+    except OSError:  # a folder one may write but not list (or none: then mkstemp says so)
+        return
     stale = re.compile(re.escape(f".{base}.{_HOST}.") + r"(\d+)\.\w+\.tmp")
-    for entry in os.listdir(folder):
+    for entry in entries:
         match = stale.fullmatch(entry)
         if match and not _running(int(match.group(1))):
             with contextlib.suppress(OSError):  # another save may be removing it at the same moment
