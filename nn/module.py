@@ -304,7 +304,8 @@ class Module:
         Returns:
             (missing_keys, unexpected_keys).
         Raises:
-            StateDictError listing every missing key, unexpected key and shape mismatch; nothing is changed then.
+            StateDictError listing every missing key, unexpected key, shape or dtype mismatch and read-only array;
+            nothing is changed then (nor when a copy fails part-way: what was copied is put back).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict of name -> array, got {type(state_dict).__name__}")
@@ -321,6 +322,9 @@ class Module:
                 problems.append(f"{k}: expected numbers, got dtype {array.dtype}")
             elif array.shape != t.shape:
                 problems.append(f"{k}: expected shape {t.shape}, got {array.shape}")
+            elif not t.data.flags.writeable:
+                problems.append(f"{k}: its array is read-only, so it cannot be loaded in place (set its .data to a "
+                                "writable copy first)")
             arrays[k] = array
         if strict:
             problems = ([f"missing keys {missing}"] if missing else []) + \
@@ -330,9 +334,17 @@ class Module:
                 "; pass strict=False to load only the keys that match"
             raise StateDictError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems)
                                  + f". Nothing was loaded{fix}.")
-        for k, array in arrays.items():
-            t = own[k]
-            np.copyto(t.data, array, casting="unsafe")  # in place: optimizers and tied modules keep the same array
+        copied: list[tuple[Tensor, np.ndarray]] = []  # (tensor, its values before), to put back if a copy fails
+        try:
+            for k, array in arrays.items():
+                t = own[k]
+                copied.append((t, t.data.copy()))
+                np.copyto(t.data, array, casting="unsafe")  # in place: optimizers and tied modules keep the array
+        except BaseException:  # a cast that warnings turned into errors, Ctrl-C: the module stays as it was
+            for t, before in reversed(copied):
+                np.copyto(t.data, before)
+            raise
+        for t, _ in copied:
             mark_modified(t)
         return IncompatibleKeys(missing, unexpected)
 

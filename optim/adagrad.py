@@ -5,7 +5,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, StateSpec
 
 
 class Adagrad(Optimizer):
@@ -25,6 +25,8 @@ class Adagrad(Optimizer):
         eps: added to the denominator so it is never zero.
         maximize: climb the objective instead of descending it.
     """
+
+    _state_spec = StateSpec(required=("step", "sum"), nonnegative=("sum",))
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, maximize: bool = False) -> None:

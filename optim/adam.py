@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, StateSpec
 
 
 class Adam(Optimizer):
@@ -28,6 +28,8 @@ class Adam(Optimizer):
         maximize: climb the objective instead of descending it.
     """
 
+    _state_spec = StateSpec(required=("step", "exp_avg", "exp_avg_sq"), optional=("max_exp_avg_sq",),
+                            nonnegative=("exp_avg_sq", "max_exp_avg_sq"))
     _decoupled = False  # AdamW: weight decay shrinks theta directly, outside the averages
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from bisect import bisect_right
 from typing import Any, Callable, Iterable
 
@@ -86,14 +87,50 @@ class LRScheduler:
         return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key not in self._unsaved}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a state saved by `state_dict`."""
-        self.__dict__.update(_without_retired(copy.deepcopy(state_dict)))
+        """Restore a state saved by `state_dict`: the same keys as this scheduler's own, each value of the same kind
+        (an integer, a number, a string, a list as long); everything is checked before anything changes."""
+        self.__dict__.update(self._checked(state_dict))
+
+    def _checked(self, state_dict: Any) -> dict[str, Any]:
+        """A copy of `state_dict` without retired keys, after checking it against this scheduler's own state."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}: expected a dict (from state_dict()), got {type(state_dict).__name__}")
+        state, own = _without_retired(copy.deepcopy(state_dict)), self.state_dict()
+        unknown = [key for key in state if key not in own]
+        if unknown:
+            raise ValueError(f"{name}: the state dict has {unknown}, which {type(self).__name__} does not keep; it "
+                             "comes from another kind of scheduler")
+        for key, value in state.items():
+            expected = _unlike(own[key], value)
+            if expected:
+                raise TypeError(f"{name}: '{key}' must be {expected} like this scheduler's, got {value!r}; the state "
+                                "dict comes from another scheduler or was changed")
+        check_number(name, "'last_epoch'", state.get("last_epoch", -1), "an integer >= -1", lambda v: v >= -1,
+                     integer=True)
+        return state
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
 
 
 _RETIRED_KEYS = ("_step_count",)  # saved by older versions, read by nothing now
+
+
+def _unlike(own: Any, saved: Any) -> str | None:
+    """What `saved` should be, if it is not of the same kind as this scheduler's `own` value (None if it is): a
+    bool, an integer, a number, a string, None, a dict, or a list as long with items of the same kinds."""
+    if isinstance(own, (list, tuple)):
+        if not isinstance(saved, (list, tuple)) or len(saved) != len(own):
+            return f"a list of {len(own)}"
+        wrong = [_unlike(a, b) for a, b in zip(own, saved)]
+        return next((f"a list of {len(own)}, each {w}" for w in wrong if w), None)
+    kinds = [(bool, "True or False"), (numbers.Integral, "an integer"), (numbers.Real, "a number"), (str, "a string"),
+             (type(None), "None"), (dict, "a dict")]
+    for kind, said in kinds:
+        if isinstance(own, kind):
+            return None if isinstance(saved, kind) and (kind is bool or not isinstance(saved, bool)) else said
+    return None
 
 
 def _without_retired(state: dict[str, Any]) -> dict[str, Any]:
@@ -251,7 +288,7 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = _without_retired(copy.deepcopy(state_dict))
+        state = self._checked(state_dict)
         saved = state.pop("lr_lambdas", None) or []
         self.__dict__.update(state)
         for f, attributes in zip(self.lr_lambdas, saved):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import numbers
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 import numpy as np
 
@@ -68,6 +68,15 @@ def write_back(p: Param, data: np.ndarray) -> None:
     mark_modified(p)
 
 
+class StateSpec(NamedTuple):
+    """What an optimizer keeps for each parameter it has updated, for load_state_dict to check: "step" is the count
+    of updates, an integer; every other entry is an array shaped like the parameter."""
+
+    required: tuple[str, ...] = ()  # entries every updated parameter has
+    optional: tuple[str, ...] = ()  # entries made on first use only (a momentum buffer, AMSGrad's maximum)
+    nonnegative: tuple[str, ...] = ()  # sums and averages of squares
+
+
 class Optimizer:
     """Base class of the optimizers: parameter groups with their own hyper-parameters, and state per parameter.
 
@@ -79,6 +88,8 @@ class Optimizer:
             that each make a group with its own hyper-parameters (those not given take the defaults).
         defaults: the hyper-parameters of every group, by name.
     """
+
+    _state_spec: StateSpec | None = None  # what `_update` keeps in `state[p]`; None: not said, so not checked
 
     def __init__(self, params: Iterable[Param] | Iterable[dict], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -204,17 +215,25 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyper-parameters and buffers saved by `state_dict`, onto this optimizer's own parameters.
 
-        The saved state must come from an optimizer with the same groups, the same number of parameters in each, and
-        buffers of the same shapes; everything is checked before anything changes.
+        The saved state must come from the same kind of optimizer with the same groups and the same number of
+        parameters in each; each step count must be an integer >= 0 and each buffer an array of real numbers shaped
+        like its parameter (float buffers take the parameter's dtype). Everything is checked before anything changes.
+
+        Raises:
+            TypeError, ValueError or ShapeError naming the group, parameter index and entry at fault.
         """
         name = f"{self._name}.load_state_dict"
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
             raise TypeError(f"{name}: expected a dict with 'state' and 'param_groups' (from state_dict()), got "
                             f"{type(state_dict).__name__}")
-        saved_groups = state_dict["param_groups"]
-        if not all(isinstance(g, dict) and "params" in g for g in saved_groups):
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)) or \
+                not all(isinstance(g, dict) and isinstance(g.get("params"), (list, tuple)) for g in saved_groups):
             raise ValueError(f"{name}: every entry of 'param_groups' must be a dict with a 'params' list of indices, "
                              "as state_dict() makes them")
+        if not isinstance(saved_state, dict):
+            raise TypeError(f"{name}: 'state' must be a dict of parameter index -> dict of buffers, got "
+                            f"{type(saved_state).__name__}")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}: the state dict has {len(saved_groups)} parameter groups but this optimizer has "
                              f"{len(self.param_groups)}; build the optimizer with the same groups as the saved one")
@@ -224,19 +243,27 @@ class Optimizer:
                 raise ValueError(f"{name}: parameter group {g} has {len(saved['params'])} parameters in the state "
                                  f"dict but {len(group['params'])} in this optimizer; the state dict belongs to "
                                  "another model")
-            by_index.update(zip((int(i) for i in saved["params"]), group["params"]))
+            for i, p in zip(saved["params"], group["params"]):
+                index = _index(i)
+                if index is None or index in by_index:
+                    raise ValueError(f"{name}: 'params' of parameter group {g} must hold parameter indices (integers, "
+                                     f"each once in all the groups), got {i!r}; use a state dict from state_dict()")
+                by_index[index] = p
         restored: dict[Param, dict[str, Any]] = {}
-        for key, entries in state_dict["state"].items():
-            if int(key) not in by_index:
-                raise ValueError(f"{name}: the state dict has state for parameter {key}, but the saved groups list "
+        for key, entries in saved_state.items():
+            index = _index(key)
+            if index not in by_index:
+                raise ValueError(f"{name}: the state dict has state for parameter {key!r}, but the saved groups list "
                                  f"only parameters {sorted(by_index)}")
-            p = by_index[int(key)]
-            restored[p] = {k: _restored(v, p, k, key, name) for k, v in entries.items()}
+            restored[by_index[index]] = self._restored_state(entries, by_index[index], index, name)
         groups = []
         for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             new = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
             for k, v in self.defaults.items():
                 new.setdefault(k, v)
+                if isinstance(v, bool) and not isinstance(new[k], bool):  # a flag: "no" would count as true
+                    raise TypeError(f"{self._name}: {k} must be True or False, got {new[k]!r} in parameter group "
+                                    f"{g} of the state dict")
             self._check_group(new, f" in parameter group {g} of the state dict")
             groups.append(new)
         # Groups are updated in place: schedulers and user code hold references to these very dicts.
@@ -245,6 +272,23 @@ class Optimizer:
             group.clear()
             group.update(new, params=params)
         self.state = defaultdict(dict, restored)
+
+    def _restored_state(self, entries: Any, p: Param, index: int, name: str) -> dict[str, Any]:
+        """One parameter's saved state, checked against `_state_spec` and `p`, with its buffers copied."""
+        where = f"{name}: the state of parameter {index}"
+        if not isinstance(entries, dict):
+            raise TypeError(f"{where} must be a dict of name -> buffer, got {type(entries).__name__}")
+        spec = self._state_spec
+        if spec is not None:  # (an optimizer that does not say what it keeps gets only _restored's checks)
+            unknown = [k for k in entries if k not in spec.required + spec.optional]
+            if unknown:
+                raise ValueError(f"{where} has {unknown}, which {self._name} does not keep (it keeps "
+                                 f"{list(spec.required + spec.optional)}); the state dict comes from another optimizer")
+            lacking = [k for k in spec.required if k not in entries]
+            if entries and lacking:
+                raise ValueError(f"{where} lacks {lacking}, which {self._name} keeps for every parameter it has "
+                                 "updated; the state dict comes from another optimizer or was cut")
+        return {k: _restored(v, p, k, index, name, spec) for k, v in entries.items()}
 
     def __repr__(self) -> str:
         lines = [f"{self._name} ("]
@@ -311,13 +355,34 @@ def _copied(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
 
 
-def _restored(value: Any, p: Param, key: str, index: Any, name: str) -> Any:
-    """A saved state entry checked against its parameter and copied; float buffers take the parameter's dtype."""
-    if not isinstance(value, np.ndarray):
-        return copy.deepcopy(value)
+def _index(key: Any) -> int | None:
+    """A parameter index as state_dict() writes it (an int; a digit string after a JSON round trip), else None."""
+    if isinstance(key, str) and key.isdigit():
+        return int(key)
+    return int(key) if isinstance(key, numbers.Integral) and not isinstance(key, bool) else None
+
+
+def _restored(value: Any, p: Param, key: str, index: int, name: str, spec: StateSpec | None) -> Any:
+    """A saved state entry checked against its parameter and copied: the step count an integer >= 0, a buffer an
+    array of real numbers shaped like the parameter, in the parameter's dtype."""
+    where = f"{name}: state '{key}' of parameter {index}"
+    if key == "step":
+        if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "iu":
+            value = value.item()  # what nn.load gives back for a saved count
+        check_number(name, f"state 'step' of parameter {index}", value, "the number of steps taken, an integer >= 0",
+                     lambda v: v >= 0, integer=True)
+        return int(value)
     shape = np.shape(p.data)
+    if not isinstance(value, np.ndarray):
+        if spec is None:
+            return copy.deepcopy(value)
+        raise TypeError(f"{where} must be a numpy array of shape {shape}, got {type(value).__name__}")
+    if value.dtype.kind not in "iuf":
+        raise TypeError(f"{where} must hold real numbers (a float array), got dtype {value.dtype}")
     if value.shape != shape:
-        raise ShapeError(f"{name}: state '{key}' of parameter {index} has shape {value.shape} but the parameter has "
-                         f"shape {shape}; the state dict belongs to another model or parameter order")
-    dtype = np.float64 if isinstance(p, Value) else p.data.dtype
-    return value.astype(dtype) if value.dtype.kind == "f" else value.copy()
+        raise ShapeError(f"{where} has shape {value.shape} but the parameter has shape {shape}; the state dict "
+                         "belongs to another model or parameter order")
+    if spec is not None and key in spec.nonnegative and value.size and value.min() < 0:
+        raise ValueError(f"{where} holds negative values (down to {value.min()}), but it sums squares, which "
+                         "are never negative; the state dict was changed or damaged")
+    return value.astype(np.float64 if isinstance(p, Value) else p.data.dtype)

@@ -5,7 +5,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, StateSpec
 
 
 class RMSprop(Optimizer):
@@ -27,6 +27,9 @@ class RMSprop(Optimizer):
         centered: divide by the estimated variance of the gradient instead of its mean square.
         maximize: climb the objective instead of descending it.
     """
+
+    _state_spec = StateSpec(required=("step", "square_avg"), optional=("grad_avg", "momentum_buffer"),
+                            nonnegative=("square_avg",))
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, maximize: bool = False) -> None:

@@ -5,7 +5,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, StateSpec
 
 
 class SGD(Optimizer):
@@ -25,6 +25,8 @@ class SGD(Optimizer):
         weight_decay: L2 penalty added to the gradient.
         maximize: climb the objective instead of descending it.
     """
+
+    _state_spec = StateSpec(optional=("momentum_buffer",))
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  nesterov: bool = False, weight_decay: float = 0, maximize: bool = False) -> None:
