@@ -29,8 +29,8 @@ __all__ = [
 
 # Loaded on first use, so `import autograd` stays numpy-only: drawing needs graphviz, the others are seldom needed.
 _LAZY = {
-    "draw": ("viz", "draw"),
-    "explain": ("explainer", "explain"),
+    "draw": ("tools.viz", "draw"),
+    "explain": ("tools.explain", "explain"),
     "profile": ("profiler", "profile"),
     "detect_anomaly": ("anomaly", "detect_anomaly"),
 }
@@ -43,7 +43,7 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(f".{module_name}", __name__), attr)
         globals()[name] = value
         return value
-    if name in ("viz", "cost", "explainer", "profiler", "anomaly"):
+    if name in ("tools", "profiler", "anomaly", "cost"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     from .pytorch_names import FUNCTIONS

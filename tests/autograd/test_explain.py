@@ -13,7 +13,7 @@ from autograd import Function, Tensor, Value, explain
 from autograd import value as value_module
 from autograd.engine import topological_order
 from autograd.errors import BackwardError, GraphFreedError
-from autograd.explainer import _latex, rule_for
+from autograd.tools.rules import _latex, rule_for
 from autograd.ops import elementwise, linalg, reduce, shape
 from autograd.ops.shape import IndexAdd
 

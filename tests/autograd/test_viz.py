@@ -1,4 +1,4 @@
-"""Tests for autograd.draw (DOT structure, clusters, collapsing, highlight, step) and autograd.render (the system
+"""Tests for autograd.draw (DOT structure, clusters, collapsing, highlight, step) and autograd.tools.render (the system
 `dot` route and the graphviz-pure fallback, checked on the rendered SVG)."""
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 
 import nn
 from autograd import Tensor, Value, draw, explain
-from autograd import render
-from autograd.viz import HIGHLIGHT, STEP, STEP_FILL, Drawing, step_through
+from autograd.tools import render
+from autograd.tools.viz import HIGHLIGHT, STEP, STEP_FILL, Drawing, step_through
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -387,8 +387,8 @@ def test_step_through_slider_spans_the_steps():
 
 
 def test_step_walks_the_graph_once_through_the_explanation(monkeypatch):
-    import autograd.explainer as explainer
-    import autograd.viz as viz
+    import autograd.tools.explain as explainer
+    import autograd.tools.viz as viz
     L, _ = lesson()
     real, walks = explainer.collect, []
 
@@ -607,7 +607,7 @@ def test_draw_rejects_bad_arguments():
 
 
 def test_importing_autograd_and_its_drawing_module_does_not_import_graphviz():
-    code = ("import sys, autograd, autograd.viz, autograd.explainer; autograd.draw; "
+    code = ("import sys, autograd, autograd.tools.viz, autograd.tools.explain; autograd.draw; "
             "print('graphviz' in sys.modules)")
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo)

@@ -14,7 +14,7 @@ import sysconfig
 import warnings
 from typing import Any
 
-from .errors import AutogradError
+from ..errors import AutogradError
 
 FORMATS = ("svg", "png", "pdf")
 ENGINES = ("dot", "neato", "fdp", "sfdp", "circo", "twopi", "osage", "patchwork")

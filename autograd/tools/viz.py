@@ -1,7 +1,7 @@
 """Drawing a recorded graph: Value graphs as micrograd's records (label | data | grad) joined by small op nodes, Tensor
 graphs with names, shapes, gradient norms and nn.Module clusters; `draw(root, step=k)` shows backprop half done.
 
-graphviz (the Python package) is imported on first drawing; the Drawing it returns renders through autograd.render.
+graphviz (the Python package) is imported on first drawing; the Drawing it returns renders through autograd.tools.render.
 """
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .explainer import Explanation, _forward_params, collect, explain, fmt, norm, own_name, value_key
-from .function import Variable
+from ..tensor import KEPT_AFTER_BACKWARD
+from ..value import Value
+from ..variable import Variable
+from .explain import Explanation, explain
+from .graph import collect, fmt, input_key, norm, own_name, value_key
 from .render import Drawing, _count
-from .tensor import KEPT_AFTER_BACKWARD
-from .value import Value
+from .rules import _forward_params
 
 # One palette for every drawing: soft fills, darker borders of the same hue.
 FONT = "Helvetica"
@@ -122,23 +124,25 @@ def _items(graph: Any, roots: list) -> tuple[dict, list]:
     by_key: dict = {}
     root_keys = {value_key(r) for r in roots}
     consumers: dict = {}
+    made_by = {id(node): node for node in graph.nodes}
     for node in graph.nodes:
-        for inp in node.inputs:
+        for i, inp in enumerate(node.inputs):
             if isinstance(inp, Variable):
-                consumers.setdefault(value_key(inp, node.seq), []).append(node)
+                consumers.setdefault(input_key(node, i), []).append(node)
 
     def value_item(key: Any, v: Variable) -> _Item:
         if key in by_key:
             return by_key[key]
+        maker = made_by.get(key[1]) if key[0] == "n" else None
         if key in root_keys:
             kind = "root"
-        elif v._node is not None:
+        elif maker is not None:
             kind = "value"
         elif _is_parameter(v):
             kind = "parameter"
         else:
             kind = "input" if v.requires_grad else "constant"
-        scope = tuple(v._node.scope or ()) if v._node is not None else _owner_scope(v, consumers.get(key, ()))
+        scope = tuple(maker.scope or ()) if maker is not None else _owner_scope(v, consumers.get(key, ()))
         item = by_key[key] = items[f"v{len(items)}"] = _Item(f"v{len(items)}", kind, v, graph.names.get(key, ""),
                                                              scope, key)
         return item
@@ -152,8 +156,8 @@ def _items(graph: Any, roots: list) -> tuple[dict, list]:
         for position, inp in enumerate(node.inputs):
             if not isinstance(inp, Variable):
                 continue
-            key = value_key(inp, node.seq)
-            if inp._node is None and not inp.requires_grad and key not in root_keys and inp.size == 1 \
+            key = input_key(node, position)
+            if key[0] == "l" and not inp.requires_grad and key not in root_keys and inp.size == 1 \
                     and not _is_parameter(inp):
                 # a scalar constant is drawn once per use, next to the op that uses it, as micrograd does
                 item = items[f"v{len(items)}"] = _Item(f"v{len(items)}", "constant", inp, graph.names.get(key, ""),
