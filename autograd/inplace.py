@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from .errors import BackwardError, ShapeError
-from .function import Function, mark_modified, rebind
+from .function import Function
+from .variable import Variable, mark_modified, rebind
 from .grad_mode import _state
 from .ops.shape import _is_basic
 
@@ -73,6 +74,19 @@ def setitem(x: Any, index: Any, value: Any) -> None:
         return
     _check_single_output(x, "setitem")
     rebind(x, SetItem.apply(_old_value(x), value, index))
+
+
+def copy(x: Any, src: Any, casting: str = "same_kind") -> None:
+    """x.copy_(src): write `src` into x's own array, unrecorded, and mark x as changed (see Tensor.copy_)."""
+    values = src.data if isinstance(src, Variable) else src
+    try:
+        np.copyto(x.data, values, casting=casting)
+    except (TypeError, ValueError) as err:  # numpy's casting and broadcasting errors name no op or fix
+        got = np.shape(values), getattr(values, "dtype", type(values).__name__)
+        raise ShapeError(f"copy_: cannot write values of shape {got[0]} and dtype {got[1]} into a Tensor of shape "
+                         f"{x.shape} and dtype {x.dtype} ({err}); pass values that broadcast to its shape, or "
+                         "casting='unsafe' to cast them whatever their dtype") from None
+    mark_modified(x)
 
 
 def _old_value(x: Any) -> Any:

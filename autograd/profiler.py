@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import function
+
 from .function import OpObserver, Variable
 from .grad_mode import _state
 from .flops import FLOPS, OpCall, _size, register_flops  # noqa: F401  (register_flops is public here)

@@ -557,6 +557,16 @@ class Tensor(Variable):
     def __setitem__(self, index: Any, value: Any) -> None:
         inplace.setitem(self, index, value)
 
+    def copy_(self, src: Any, casting: str = "same_kind") -> Tensor:
+        """Write `src` into this Tensor's own array (broadcast and cast as np.copyto does) without recording it, and
+        mark the Tensor as changed in place, so a graph that saved the old values refuses to use them in backward.
+
+        The safe form of `t.data[...] = src`, which bypasses that check: for parameters and buffers (initialising,
+        loading a checkpoint, running statistics). Returns self.
+        """
+        inplace.copy(self, src, casting)
+        return self
+
     def __iadd__(self, other): return inplace.binary(self, ew.Add, other, "+=")
     def __isub__(self, other): return inplace.binary(self, ew.Sub, other, "-=")
     def __imul__(self, other): return inplace.binary(self, ew.Mul, other, "*=")

@@ -13,6 +13,7 @@ from typing import Any
 from . import engine
 from .errors import BackwardError
 from .function import Function, Node, Variable
+from .variable import mark_modified
 from .ops.elementwise import Add, Mul
 
 
@@ -225,6 +226,13 @@ class Value(Variable):
                                 "only from constants)")
         engine.run_backward([self], [self._seed(grad, create_graph, "backward")], retain_graph or create_graph,
                             create_graph)
+
+    def copy_(self, value: float) -> Value:
+        """Set this Value's number in place, unrecorded, and mark it as changed, so a graph that saved the old number
+        refuses to use it in backward (optimizers update parameters this way). Returns self."""
+        self.data = float(value.data if isinstance(value, Value) else value)
+        mark_modified(self)
+        return self
 
     # --- operators ---------------------------------------------------------------------------------------------
     def __add__(self, other: Any) -> Value:

@@ -15,7 +15,8 @@ import pytest
 import nn
 from autograd import Tensor, Value, draw, explain
 from autograd.tools import render
-from autograd.tools.viz import HIGHLIGHT, STEP, STEP_FILL, Drawing, step_through
+from autograd.tools.paint import HIGHLIGHT, STEP, STEP_FILL
+from autograd.tools.viz import Drawing, step_through
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
