@@ -49,9 +49,11 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
             grads = waiting.pop(node)
             if node._saved is None:
                 raise node.freed_error("backward")
-            if node.n_outputs > 1 or node.hooks is not None or node.retains_grad or node in wanted.nodes:
-                grads = _arrived(node, grads, wanted)
+            if node.n_outputs > 1 or node.hooks is not None or node in wanted.nodes:
+                grads = _arrived(node, grads, wanted)  # zeros for unused outputs, hooks, grad()'s results
             else:
+                if node.retains_grad and wanted.found is None:  # kept for .grad: every Value, Tensors after retain_grad()
+                    node.retained_grad = node.kind._add_grads(node.retained_grad, grads)
                 grads = (grads,)
             if _state.observers:
                 input_grads = _observed_backward(node, grads)
@@ -90,7 +92,11 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
                     slots = waiting[parent]
                     slots[index] = g if slots[index] is None else slots[index] + g
             if not retain_graph:
-                node.free(caller)
+                node._saved = None  # free what forward saved (and, for Tensors, the input arrays only the graph keeps)
+                if shaped:
+                    node.inputs = node.kind._released(node.inputs, node.seq)
+                if caller is not None:
+                    node.freed_by = caller
         return _hand_to_leaves(leaves, seeds, wanted)
 
 

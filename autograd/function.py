@@ -153,6 +153,9 @@ class Function:
         return _record(cls, args)
 
 
+_new = object.__new__
+
+
 def _record(cls: Any, args: tuple) -> Any:
     """Function.apply without observers: run forward, and record a Node when a gradient will be needed."""
     kind = None
@@ -172,7 +175,17 @@ def _record(cls: Any, args: tuple) -> Any:
                         f"{', '.join(type(a).__name__ for a in args) or 'no arguments'}")
     needs = tuple(needs)
     needs = _needs_cache.setdefault(needs, needs)
-    ctx = Node(cls, args, needs, kind)
+    ctx = _new(Node)
+    ctx.fn = cls
+    ctx.inputs = args
+    ctx.needs_input_grad = needs
+    ctx.kind = kind
+    ctx.seq = next(creation_counter)
+    ctx._saved = ()
+    ctx.retains_grad = kind._keeps_grad
+    ctx.retained_grad = None
+    if _state.scope is not None:
+        ctx.scope = _state.scope
     try:
         out = cls.forward(ctx, *args)
     except ValueError as err:
