@@ -12,6 +12,7 @@ import numpy as np
 from autograd import Tensor
 from autograd.errors import DTypeError, ShapeError
 from autograd.function import Function
+from autograd.ops.elementwise import sigmoid
 
 from .functional import _shifted_exp, as_tensor, softmax  # functional imports this file last, once these exist
 from .module import Module
@@ -256,7 +257,7 @@ class BinaryCrossEntropy(Function):
         ctx.save_for_backward(p, y)
         with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 as PyTorch does
             log_p = np.maximum(np.log(p.data), -100)
-            log_q = np.maximum(np.log(1 - p.data), -100)
+            log_q = np.maximum(np.log1p(-p.data), -100)  # log(1 - p) drops a small p's digits
         return -(y.data * log_p + (1 - y.data) * log_q)
 
     @staticmethod
@@ -297,7 +298,7 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        sig = 0.5 * (np.tanh(0.5 * x) + 1)  # sigmoid without overflow, in ops a Tensor has too
+        sig = sigmoid(x) if isinstance(x, np.ndarray) else x.sigmoid()  # create_graph: the op, differentiable again
         return (grad * (sig - y) if need_x else None), (-grad * x if need_y else None)
 
 

@@ -179,19 +179,32 @@ class Tanh(Function):
         return grad * (1 - y * y)
 
 
+def sigmoid(x):
+    """1 / (1 + exp(-x)) on an ndarray, to full relative precision in both tails and without overflow.
+
+    For x < 0 it computes exp(x) / (1 + exp(x)): exp only ever sees -|x| <= 0, so it never overflows (exp(-x) does
+    below -88 in float32), and each step keeps relative precision, so a tiny result keeps its digits (the
+    0.5 * (tanh(x/2) + 1) form rounds to 0 below -17 in float32 and -37 in float64).
+    """
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
 class Sigmoid(Function):
-    """y = 1 / (1 + exp(-x));  dy/dx = y * (1 - y)"""
+    """y = 1 / (1 + exp(-x));  dy/dx = y * (1 - y) = sigmoid(x) * sigmoid(-x)"""
 
     @staticmethod
     def forward(ctx, x):
-        y = 0.5 * (np.tanh(0.5 * x.data) + 1)  # equal to 1/(1+exp(-x)), and never overflows
-        ctx.save_for_backward(y)
+        y = sigmoid(x.data)
+        ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * y * (1 - y)
+        x, y = ctx.saved_tensors
+        # 1 - y rounds to 0 once y rounds to 1 (x > 17 in float32); sigmoid(-x), the same number, keeps its digits
+        complement = sigmoid(-x) if isinstance(x, np.ndarray) else Sigmoid.apply(-x)
+        return grad * y * complement
 
 
 class ReLU(Function):

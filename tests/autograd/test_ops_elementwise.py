@@ -2,7 +2,9 @@
 one hand-derived gradient per op. Driven by the op table in op_table.py."""
 from __future__ import annotations
 
+import decimal
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -285,3 +287,58 @@ def test_clip_with_tensor_bounds():
     np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0])
     with pytest.raises(TypeError, match=r"clip: the bound lo requires grad, but clip sends no gradient to its bounds"):
         x.clip(Tensor(np.array(0.0), requires_grad=True), 1.0)
+
+
+# --- sigmoid keeps its relative precision in both tails --------------------------------------------------------------
+
+
+def exact_sigmoid(x: float) -> float:
+    """sigmoid(x) to 50 digits (decimal arithmetic), rounded to the nearest float64."""
+    with decimal.localcontext() as context:
+        context.prec = 50
+        return float(1 / (1 + (-decimal.Decimal(float(x))).exp()))
+
+
+def exact_sigmoid_slope(x: float) -> float:
+    """d sigmoid / dx = sigmoid(x) * sigmoid(-x), to 50 digits, rounded to the nearest float64."""
+    with decimal.localcontext() as context:
+        context.prec = 50
+        e = (-decimal.Decimal(float(x))).exp()
+        return float(e / (1 + e) ** 2)
+
+
+SIGMOID_POINTS = np.concatenate([np.linspace(-80, 80, 321), [-37.5, -17.3, 17.3, 37.5]])
+
+
+@pytest.mark.parametrize("dtype, ulps", [(np.float64, 8), (np.float32, 4)])
+def test_sigmoid_and_its_slope_keep_relative_precision_in_both_tails(dtype, ulps):
+    x = Tensor(SIGMOID_POINTS.astype(dtype), requires_grad=True)
+    y = x.sigmoid()
+    y.sum().backward()
+    points = x.data.astype(np.float64)  # the float32 inputs, exactly
+    value = np.array([exact_sigmoid(p) for p in points])
+    slope = np.array([exact_sigmoid_slope(p) for p in points])
+    tolerance = ulps * np.finfo(dtype).eps
+    assert y.dtype == dtype and x.grad.dtype == dtype
+    np.testing.assert_allclose(y.data, value, rtol=tolerance, atol=0)
+    np.testing.assert_allclose(x.grad.data, slope, rtol=tolerance, atol=0)
+
+
+def test_sigmoid_second_derivative_in_the_tails_matches_the_closed_form():
+    x = leaf([-30.0, -5.0, 0.5, 30.0])
+    (slope,) = ag.grad(x.sigmoid().sum(), x, create_graph=True)
+    (curvature,) = ag.grad(slope.sum(), x)
+    s, t = 1 / (1 + np.exp(-x.data)), 1 / (1 + np.exp(x.data))  # sigmoid(x), sigmoid(-x): exact enough in float64
+    np.testing.assert_allclose(curvature.data, s * t * (t - s), rtol=1e-13)
+
+
+def test_sigmoid_of_extreme_inputs_is_exact_without_warnings():
+    x = Tensor([-1000.0, -40.0, 40.0, 1000.0, np.inf, -np.inf], dtype=np.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = x.sigmoid()
+        y.sum().backward()
+    np.testing.assert_array_equal(y.data[[0, 3, 4, 5]], [0.0, 1.0, 1.0, 0.0])
+    assert y.data[1] == pytest.approx(math.exp(-40), rel=1e-15) and y.data[2] == 1.0
+    assert y[1:2].log().item() == pytest.approx(-40.0, rel=1e-15)
+    assert x.grad.data[1] == x.grad.data[2] == pytest.approx(math.exp(-40), rel=1e-15)

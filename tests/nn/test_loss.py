@@ -323,3 +323,20 @@ def test_loss_modules_refuse_unknown_reductions():
 def test_hinge_loss_refuses_a_label_of_magnitude_other_than_one():
     with pytest.raises(ValueError, match=r"expected labels of \+1 and -1, got \[-1.0, 1.0, 2.0\]"):
         F.hinge_loss(_x(4), np.array([1.0, -1.0, 2.0, 1.0]))
+
+
+def test_binary_cross_entropy_of_sigmoid_far_in_the_tail_in_float32():
+    x = Tensor(np.array([-20.0, -20.0], dtype=np.float32), requires_grad=True)
+    loss = F.binary_cross_entropy(x.sigmoid(), np.array([1.0, 0.0]), reduction="none")
+    # -log(sigmoid(-20)) = 20 + log(1 + e**-20) and -log(1 - sigmoid(-20)) = log(1 + e**-20); d/dx = sigmoid(x) - y
+    tail = math.exp(-20.0) / (1 + math.exp(-20.0))
+    np.testing.assert_allclose(loss.data, [20.0, tail], rtol=1e-6)
+    loss.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [tail - 1, tail], rtol=1e-6)
+
+
+def test_bce_with_logits_gradient_keeps_relative_precision_far_in_the_tail():
+    x = Tensor(np.array([-30.0, -30.0]), requires_grad=True)
+    F.binary_cross_entropy_with_logits(x, np.array([0.0, 1.0]), reduction="sum").backward()
+    tail = math.exp(-30.0) / (1 + math.exp(-30.0))  # d/dx = sigmoid(x) - y, sigmoid(-30) = e**-30 / (1 + e**-30)
+    np.testing.assert_allclose(x.grad.data, [tail, tail - 1], rtol=1e-14)
