@@ -423,8 +423,15 @@ class Tensor(Variable):
         return (centered * centered).sum(axis=axes, keepdims=keepdims) / max(count - ddof, 0)
 
     def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        """Standard deviation: sqrt(var)."""
-        return self.var(axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+        """Standard deviation: sqrt(var). Where a slice has no spread (var = 0) its gradient is 0, the subgradient
+        that leaves the values as they are (sqrt's infinite slope at 0 times var's zero slope would be nan)."""
+        var = self.var(axis=axis, ddof=ddof, keepdims=keepdims)
+        flat = var.data == 0
+        if not flat.any():
+            return var.sqrt()
+        # sqrt(1) in place of sqrt(0) keeps every slope finite, and where() sends those slices no gradient
+        zero, one = _operand(0.0, var), _operand(1.0, var)
+        return ew.Where.apply(flat, zero, ew.Sqrt.apply(ew.Where.apply(flat, one, var)))
 
     def argmax(self, axis: int | None = None) -> Tensor:
         """Indices of the maxima (an integer Tensor; no gradient)."""

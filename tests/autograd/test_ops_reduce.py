@@ -165,3 +165,24 @@ def test_axis_may_be_a_numpy_integer_list_or_0d_tensor():
     assert x.mean(axis=[0, 1]).item() == 2.5
     with pytest.raises(TypeError, match=r"sum: axis must be None, an int or a tuple of ints, got 1.5"):
         x.sum(axis=1.5)
+
+
+def test_std_of_a_slice_without_spread_has_zero_gradient_not_nan():
+    x = Tensor(np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]]), requires_grad=True)
+    out = x.std(axis=1)
+    out.sum().backward()
+    np.testing.assert_allclose(out.data, [math.sqrt(14 / 9), 0.0])
+    spread = x.data[0] - x.data[0].mean()
+    # d std / d x_i = (x_i - mean) / (n std) for the first row; 0 for the constant row, as central differences say
+    np.testing.assert_allclose(x.grad.data, [spread / (3 * math.sqrt(14 / 9)), [0.0, 0.0, 0.0]], rtol=1e-12)
+    assert ag.gradcheck(lambda x: x.std(axis=1), [leaf(x.data)])
+    one = Tensor(np.array([5.0]), requires_grad=True)
+    one.std().backward()
+    assert one.grad.data.tolist() == [0.0]
+
+
+def test_std_without_spread_under_create_graph_gives_finite_gradients():
+    x = leaf(np.full((2, 2), 3.0))
+    (g,) = ag.grad(x.std(axis=0, ddof=1).sum(), x, create_graph=True)
+    (gg,) = ag.grad((g * g).sum() + g.sum(), x)
+    assert g.data.tolist() == [[0.0, 0.0], [0.0, 0.0]] and np.isfinite(gg.data).all()
