@@ -1,5 +1,6 @@
 """Reductions over numpy-style `axis` (None, an int or a tuple) with `keepdims`. Backward spreads the gradient back
-over the reduced axes: evenly for sum and mean, to the arg-max elements for max and min (split between ties)."""
+over the reduced axes: evenly for sum and mean, to the arg-max elements for max and min (split between ties; a
+NaN, which numpy's max and min return, is the selected element of its slice)."""
 from __future__ import annotations
 
 import math
@@ -100,6 +101,8 @@ def _extreme(ctx, x, axis, keepdims, reduce, name):
     ctx.shape, ctx.axes = data.shape, normalize_axis(axis, data.ndim, name)
     y = reduce(data, axis=ctx.axes, keepdims=True)
     hit = data == y
+    if y.dtype.kind == "f" and np.isnan(y).any():  # a NaN is the max (and min) of its slice, as numpy says
+        hit |= np.isnan(data)
     ctx.save_for_backward((hit / hit.sum(axis=ctx.axes, keepdims=True)).astype(data.dtype))  # split among ties
     return y if keepdims else y.reshape([n for i, n in enumerate(data.shape) if i not in ctx.axes])
 

@@ -186,3 +186,16 @@ def test_std_without_spread_under_create_graph_gives_finite_gradients():
     (g,) = ag.grad(x.std(axis=0, ddof=1).sum(), x, create_graph=True)
     (gg,) = ag.grad((g * g).sum() + g.sum(), x)
     assert g.data.tolist() == [[0.0, 0.0], [0.0, 0.0]] and np.isfinite(gg.data).all()
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_send_the_gradient_to_the_nan_they_return(name):
+    x = Tensor(np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0], [np.nan, 0.0, np.nan]]), requires_grad=True)
+    out = getattr(x, name)(axis=1)
+    np.testing.assert_array_equal(out.data, getattr(np, name)(x.data, axis=1))  # nan where the slice holds one
+    out.backward(np.array([1.0, 2.0, 4.0]))
+    picked = [0.0, 0.0, 2.0] if name == "max" else [2.0, 0.0, 0.0]  # row 1 has no NaN: the usual max or min
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0, 0.0], picked, [2.0, 0.0, 2.0]])  # two NaNs: split
+    whole = Tensor(np.array([2.0, np.nan, -1.0]), requires_grad=True)
+    getattr(whole, name)().backward()
+    np.testing.assert_array_equal(whole.grad.data, [0.0, 1.0, 0.0])
