@@ -199,3 +199,21 @@ def test_max_and_min_send_the_gradient_to_the_nan_they_return(name):
     whole = Tensor(np.array([2.0, np.nan, -1.0]), requires_grad=True)
     getattr(whole, name)().backward()
     np.testing.assert_array_equal(whole.grad.data, [0.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e8])
+def test_logsumexp_gradient_keeps_its_precision_for_large_float32_inputs(scale):
+    offsets = np.array([[0.0, 1.0, 3.0], [0.0, 0.0, 0.0]])
+    x = Tensor((scale + offsets * (scale / 1e6 * 0.0625)).astype(np.float32), requires_grad=True)  # exact in float32
+    x.logsumexp(axis=1).sum().backward()
+    shifted = x.data.astype(np.float64) - x.data.astype(np.float64).max(axis=1, keepdims=True)
+    softmax = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)  # closed form, in float64
+    np.testing.assert_allclose(x.grad.data, softmax, rtol=1e-6)
+
+
+def test_logsumexp_second_derivative_is_the_softmax_jacobian():
+    x = leaf([2.0, -1.0, 0.5])
+    (g,) = ag.grad(x.logsumexp(), x, create_graph=True)
+    (row,) = ag.grad(g[0], x)
+    p = np.exp(x.data) / np.exp(x.data).sum()
+    np.testing.assert_allclose(row.data, p[0] * (np.eye(3)[0] - p), rtol=1e-12)  # d p_0 / d x = p_0 (e_0 - p)
