@@ -376,7 +376,11 @@ class Tensor(Variable):
     def __ne__(self, other): return Tensor._constant(self.data != _raw(other))  # type: ignore[override]
     def __invert__(self): return Tensor._constant(~self.data)
     def __and__(self, other): return Tensor._constant(self.data & _raw(other))
+    def __rand__(self, other): return Tensor._constant(_raw(other) & self.data)
     def __or__(self, other): return Tensor._constant(self.data | _raw(other))
+    def __ror__(self, other): return Tensor._constant(_raw(other) | self.data)
+    def __xor__(self, other): return Tensor._constant(self.data ^ _raw(other))
+    def __rxor__(self, other): return Tensor._constant(_raw(other) ^ self.data)
 
     # --- elementwise functions ---------------------------------------------------------------------------------
     def exp(self) -> Tensor: return ew.Exp.apply(self)

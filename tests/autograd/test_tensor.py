@@ -257,3 +257,42 @@ def test_boolean_operators_on_comparisons():
     np.testing.assert_array_equal(((x > 1) & (x < 3)).data, [False, True, False])
     np.testing.assert_array_equal(((x < 2) | (x > 2)).data, [True, False, True])
     np.testing.assert_array_equal((~(x > 1)).data, [True, False, False])
+
+
+BINARY_OPERATORS = ["add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow", "lshift", "rshift",
+                    "and", "xor", "or"]
+
+
+def test_every_binary_operator_has_its_reflected_form():
+    missing = [name for name in BINARY_OPERATORS
+               if hasattr(Tensor, f"__{name}__") and not hasattr(Tensor, f"__r{name}__")]
+    assert missing == []
+
+
+REFLECTED = [
+    # (what, the expression with the Tensor on the right, the same with numpy arrays)
+    ("int & int Tensor", lambda t: 6 & t, lambda a: 6 & a),
+    ("int | int Tensor", lambda t: 6 | t, lambda a: 6 | a),
+    ("int ^ int Tensor", lambda t: 6 ^ t, lambda a: 6 ^ a),
+    ("bool & bool Tensor", lambda t: True & (t > 2), lambda a: True & (a > 2)),
+    ("bool | bool Tensor", lambda t: False | (t > 2), lambda a: False | (a > 2)),
+    ("bool ^ bool Tensor", lambda t: True ^ (t > 2), lambda a: True ^ (a > 2)),
+    ("number + Tensor", lambda t: 2.5 + t, lambda a: 2.5 + a),
+    ("number - Tensor", lambda t: 2.5 - t, lambda a: 2.5 - a),
+    ("number * Tensor", lambda t: 2.5 * t, lambda a: 2.5 * a),
+    ("number / Tensor", lambda t: 2.5 / t, lambda a: 2.5 / a),
+    ("number ** Tensor", lambda t: 2.5 ** t, lambda a: 2.5 ** a),
+    ("list @ Tensor", lambda t: [[1.0, 2.0, 3.0, 4.0]] @ t, lambda a: np.array([[1.0, 2.0, 3.0, 4.0]]) @ a),
+    ("number < Tensor", lambda t: 2 < t, lambda a: 2 < a),
+    ("number >= Tensor", lambda t: 2 >= t, lambda a: 2 >= a),
+]
+
+
+@pytest.mark.parametrize("what, expression, reference", REFLECTED, ids=[r[0] for r in REFLECTED])
+def test_reflected_operators_match_numpy(what, expression, reference):
+    data = np.array([1, 2, 3, 7])
+    t = Tensor(data if "int" in what or "bool" in what else data.astype(np.float64))
+    out = expression(t)
+    expected = reference(t.data)
+    assert isinstance(out, Tensor) and out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.data, expected)
