@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from .numpy_errors import numpy_warnings_as
 
 
 class Add(Function):
@@ -50,6 +51,8 @@ class Div(Function):
     """z = a / b;  dz/da = 1/b,  dz/db = -a/b**2"""
 
     @staticmethod
+    @numpy_warnings_as({"divide by zero": "divide: division by zero gives inf or -inf; make sure the denominator is not 0",
+                        "invalid value": "divide: 0/0 (or inf/inf) gives nan; make sure the denominator is not 0"})
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a.data / b.data
@@ -77,6 +80,8 @@ class Pow(Function):
     """z = a ** b;  dz/da = b * a**(b-1),  dz/db = a**b * log(a)"""
 
     @staticmethod
+    @numpy_warnings_as({"divide by zero": "pow: 0 to a negative power gives inf; keep the base away from 0",
+                        "invalid value": "pow: a negative base to a fractional power gives nan; use a positive base"})
     def forward(ctx, a, b):
         z = a.data ** b.data
         ctx.save_for_backward(a, b, z)
@@ -111,6 +116,8 @@ class Log(Function):
     """y = log(x);  dy/dx = 1/x"""
 
     @staticmethod
+    @numpy_warnings_as({"divide by zero": "log: log(0) gives -inf; clip the input away from 0 if that is not meant",
+                        "invalid value": "log: log of a negative number gives nan; log needs inputs >= 0"})
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.log(x.data)
@@ -125,6 +132,7 @@ class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 sqrt(x)) = 0.5 / y"""
 
     @staticmethod
+    @numpy_warnings_as({"invalid value": "sqrt: sqrt of a negative number gives nan; sqrt needs inputs >= 0"})
     def forward(ctx, x):
         y = np.sqrt(x.data)
         ctx.save_for_backward(y)
