@@ -147,10 +147,16 @@ class Value(Variable):
     def __init__(self, data: float, label: str = "", requires_grad: bool = True) -> None:
         if isinstance(data, Value):
             data = data.data
+        if isinstance(data, (str, bytes, bytearray)):  # float() would read "2" or b"1e400": text is not a number
+            raise TypeError(f"Value: expected a number, got {type(data).__name__} {data!r}; convert text with float() "
+                            "first if it is meant as a number")
         try:
             self.data = float(data)
         except (TypeError, ValueError):
             raise TypeError(f"Value: expected a number, got {type(data).__name__}") from None
+        except OverflowError:  # an int (or Fraction) beyond 1.8e308
+            raise ValueError(f"Value: the {type(data).__name__} is too large for a float (at most about 1.8e308); "
+                             "scale it down first") from None
         if label:
             self.label = label
         self._node = None

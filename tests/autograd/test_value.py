@@ -363,3 +363,16 @@ def test_log_of_sigmoid_far_in_the_tail_and_its_second_derivative():
     (curvature,) = ag.grad(slope, x)
     s, t = 1 / (1 + math.exp(-30.0)), math.exp(-30.0) / (1 + math.exp(-30.0))  # sigmoid(30), sigmoid(-30)
     assert curvature.data == pytest.approx(s * t * (t - s), rel=1e-13)
+
+
+@pytest.mark.parametrize("text", ["2", b"5", "1e400", "nan", bytearray(b"3")])
+def test_value_refuses_text_even_when_float_could_read_it(text):
+    with pytest.raises(TypeError, match=rf"^Value: expected a number, got {type(text).__name__} .*; convert text "
+                                        r"with float\(\) first"):
+        Value(text)
+
+
+def test_value_of_an_integer_too_large_for_a_float_says_so():
+    with pytest.raises(ValueError, match=r"^Value: the int is too large for a float \(at most about 1.8e308\)"):
+        Value(10 ** 400)
+    assert Value(2 ** 70).data == 2.0 ** 70 and Value(True).data == 1.0
