@@ -53,13 +53,47 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
             array = np.array(data)
             if array.dtype.kind in "iuf":  # Python numbers and lists of them take the default float dtype
                 array = array.astype(_default_dtype)
+    except OverflowError:  # a Python int beyond the dtype asked for
+        raise _large_int_error(_large_int(data), dtype) from None
     except (ValueError, TypeError) as err:  # ragged lists, strings that are not numbers
         raise ValueError(f"Tensor: cannot make an array of {type(data).__name__} data ({err}); pass a number, "
                          "rectangular nested lists of numbers or a numeric numpy array") from None
+    if array.dtype == object:  # numpy keeps ints beyond int64 and uint64 as Python objects: say which one
+        large = _large_int(data)
+        if large is not None:
+            raise _large_int_error(large, dtype)
     if array.dtype.kind not in "biuf":
         raise DTypeError(f"Tensor: cannot hold data of dtype {array.dtype} (from {type(data).__name__}); "
                          "pass numbers, nested lists of numbers or a numeric numpy array")
     return array
+
+
+def _large_int(data: Any) -> int | None:
+    """The first Python int in `data` (a number, nested lists or an object array) that int64 and uint64 cannot hold."""
+    if isinstance(data, int) and not isinstance(data, bool):
+        return None if -2**63 <= data < 2**64 else data
+    if isinstance(data, (list, tuple)) or (isinstance(data, np.ndarray) and data.dtype == object):
+        for item in (data.flat if isinstance(data, np.ndarray) else data):
+            found = _large_int(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _large_int_error(n: int | None, dtype: np.dtype | None) -> DTypeError:
+    """The error for an integer too large for numpy's integers: which one, what it does not fit, the fix."""
+    if n is None:  # an OverflowError from something else: say it generally
+        return DTypeError(f"Tensor: a number in the data does not fit dtype {dtype}; pass floats, or dtype=np.float64")
+    what = f"the integer {n}" if n.bit_length() <= 128 else f"an integer of {int(n.bit_length() * 0.30103) + 1} digits"
+    try:
+        float(n)
+    except OverflowError:  # beyond float64 too
+        return DTypeError(f"Tensor: {what} does not fit numpy's integers, nor float64 (at most about 1.8e308); "
+                          "scale the data down first")
+    if dtype is not None and dtype.kind in "iu":
+        return DTypeError(f"Tensor: {what} does not fit dtype {dtype}; pass dtype=np.float64")
+    return DTypeError(f"Tensor: {what} does not fit numpy's integers (int64, uint64); pass the data as floats, or "
+                      "pass dtype=np.float64")
 
 
 class Tensor(Variable):

@@ -296,3 +296,19 @@ def test_reflected_operators_match_numpy(what, expression, reference):
     expected = reference(t.data)
     assert isinstance(out, Tensor) and out.dtype == expected.dtype
     np.testing.assert_array_equal(out.data, expected)
+
+
+def test_an_integer_too_large_for_numpys_integers_is_named_with_the_fix():
+    with pytest.raises(DTypeError, match=r"^Tensor: the integer 1180591620717411303424 does not fit numpy's integers "
+                                         r"\(int64, uint64\); pass the data as floats, or pass dtype=np.float64$"):
+        Tensor([1, 2**70])
+    with pytest.raises(DTypeError, match=r"^Tensor: the integer -18446744073709551616 does not fit numpy's integers"):
+        Tensor([[1, 2], [3, -2**64]])
+    with pytest.raises(DTypeError, match=r"^Tensor: the integer 1180591620717411303424 does not fit dtype int64; "
+                                         r"pass dtype=np.float64$"):
+        Tensor([1, 2**70], dtype=np.int64)
+    for dtype in (None, np.float64):
+        with pytest.raises(DTypeError, match=r"^Tensor: an integer of 401 digits does not fit numpy's integers, nor "
+                                             r"float64 \(at most about 1.8e308\); scale the data down first$"):
+            Tensor([1.0, 10**400], dtype=dtype)
+    assert Tensor([1, 2**70], dtype=np.float64).data[1] == 2.0**70  # the fix the message gives works
