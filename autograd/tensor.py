@@ -202,16 +202,23 @@ class Tensor(Variable):
     def _call_hook(hook: Callable, g: Any) -> Any:
         raw = not isinstance(g, Tensor)
         result = hook(Tensor._constant(g) if raw else g)
-        if result is None:
+        if result is None or result is g:
             return g
         if not isinstance(result, Tensor):
             result = Tensor._constant(np.asarray(result))
         if result.shape != g.shape:
             raise BackwardError(f"register_hook: the hook {getattr(hook, '__name__', hook)!s} returned a gradient of "
                                 f"shape {result.shape} in place of one of shape {g.shape}; a hook must keep the shape")
-        if result.dtype != g.dtype:  # a float64 result for a float32 parameter would change the .grad dtype
-            result = result.astype(g.dtype)
-        return result.data if raw else result
+        # The caller may hold what its hook returned (or it may be read-only), while .grad is changed in place (by
+        # clip_grad_norm_, say): the gradient gets its own copy, in the gradient's dtype (a float64 result for a
+        # float32 parameter would change the .grad dtype).
+        if raw:
+            return result.data.astype(g.dtype)  # astype copies
+        if result.dtype != g.dtype:
+            return result.astype(g.dtype)  # create_graph: a recorded cast, new data
+        if result._node is not None:  # the same place in the graph, its own data
+            return Tensor._from_node(result.data.copy(), result._node, result._index)
+        return result if result._requires_grad else Tensor._constant(result.data.copy())
 
     @staticmethod
     def _sum_grads(old: Tensor | None, g: Any) -> Tensor:

@@ -312,3 +312,40 @@ def test_an_integer_too_large_for_numpys_integers_is_named_with_the_fix():
                                              r"float64 \(at most about 1.8e308\); scale the data down first$"):
             Tensor([1.0, 10**400], dtype=dtype)
     assert Tensor([1, 2**70], dtype=np.float64).data[1] == 2.0**70  # the fix the message gives works
+
+
+def test_grad_from_a_hook_owns_its_array_so_clipping_leaves_the_callers_array_alone():
+    import nn
+    kept = np.array([3.0, 4.0])
+    x = Tensor(np.zeros(2), requires_grad=True)
+    x.register_hook(lambda g: kept)
+    (x * 1.0).sum().backward()
+    nn.utils.clip_grad_norm_([x], max_norm=1.0)
+    np.testing.assert_allclose(x.grad.data, [0.6, 0.8], rtol=1e-6)  # the norm 5 scaled to 1
+    assert kept.tolist() == [3.0, 4.0]  # the hook's array is the caller's: untouched
+
+
+@pytest.mark.parametrize("on", ["leaf", "non-leaf"])
+def test_clipping_works_when_a_hook_returned_a_read_only_array(on):
+    import nn
+    frozen = np.array([3.0, 4.0])
+    frozen.flags.writeable = False
+    x = Tensor(np.zeros(2), requires_grad=True)
+    y = x if on == "leaf" else x + 0.0  # add passes its gradient on as it is, so the hook's array reaches x
+    y.register_hook(lambda g: frozen)
+    (y + 0.0).sum().backward()
+    nn.utils.clip_grad_value_([x], 1.0)
+    assert x.grad.data.tolist() == [1.0, 1.0] and frozen.tolist() == [3.0, 4.0]
+
+
+def test_grad_from_a_hook_under_create_graph_owns_its_data_and_keeps_its_graph():
+    kept = []
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    remove = x.register_hook(lambda g: kept.append(g * 10) or kept[-1])
+    (x * x).sum().backward(create_graph=True)
+    remove()
+    assert x.grad is not kept[0] and x.grad.grad_fn is not None  # d/dx 10 * 2x, still recorded
+    x.grad.data *= 0.5
+    assert kept[0].data.tolist() == [20.0, 40.0]
+    (gg,) = ag.grad(x.grad.sum(), x)  # d/dx sum(10 * 2x) = 20
+    assert gg.data.tolist() == [20.0, 20.0]
