@@ -99,6 +99,11 @@ def _large_int_error(n: int | None, dtype: np.dtype | None) -> DTypeError:
 class Tensor(Variable):
     """An n-dimensional array in the graph.
 
+    `.data` is the ndarray itself, the escape hatch around the graph: writing into it (t.data[0] = 5) is not
+    recorded and not version-counted, so an op that saved t would use the new values in backward and give a wrong
+    gradient without a word. Change values through the Tensor instead (t[0] = 5, t += 1): that is recorded, and
+    refused at backward if an op saved t. Optimizers write into .data on purpose, after backward.
+
     Args:
         data: a number, a nested list, an ndarray or a Tensor (always copied).
         requires_grad: whether gradients should flow to this Tensor (float dtypes only).

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from autograd import DTypeError, Tensor
+from autograd import BackwardError, DTypeError, Tensor
 
 
 @pytest.fixture
@@ -349,3 +349,31 @@ def test_grad_from_a_hook_under_create_graph_owns_its_data_and_keeps_its_graph()
     assert kept[0].data.tolist() == [20.0, 40.0]
     (gg,) = ag.grad(x.grad.sum(), x)  # d/dx sum(10 * 2x) = 20
     assert gg.data.tolist() == [20.0, 20.0]
+
+
+SAVED = "saved for backward, was modified by an in-place operation"
+
+
+@pytest.mark.parametrize("change", ["setitem", "+="])
+@pytest.mark.parametrize("kind", ["constant", "result"])
+def test_changing_through_the_tensor_what_an_op_saved_is_refused_at_backward(change, kind):
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    t = Tensor(np.array([3.0, 4.0])) if kind == "constant" else x * 1.0
+    y = (x * t).sum()  # Mul saved t
+    if change == "setitem":
+        t[0] = 10.0
+    else:
+        t += 1.0
+    with pytest.raises(BackwardError, match=r"^Mul: a Tensor of shape \(2,\), " + SAVED):
+        y.backward()
+
+
+def test_setitem_on_the_input_sigmoid_saved_is_refused_and_on_a_copy_is_fine():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * 1.0
+    y = h.sigmoid().sum()  # Sigmoid saved h (and its output)
+    copy = h.detach().numpy().copy()
+    copy[0] = 10.0  # changing a copy touches nothing the graph holds
+    h[0] = 10.0
+    with pytest.raises(BackwardError, match=r"^Sigmoid: a Tensor of shape \(2,\), " + SAVED):
+        y.backward()
