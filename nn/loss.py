@@ -14,7 +14,8 @@ from autograd.errors import DTypeError, ShapeError
 from autograd.function import Function
 from autograd.ops.elementwise import sigmoid
 
-from .functional import _shifted_exp, as_tensor, log_softmax, softmax  # functional imports this file last, once these exist
+# functional imports this file last, once these exist
+from .functional import _shifted_exp, as_tensor, log_softmax, softmax
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")

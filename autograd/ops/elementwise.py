@@ -51,8 +51,9 @@ class Div(Function):
     """z = a / b;  dz/da = 1/b,  dz/db = -a/b**2"""
 
     @staticmethod
-    @numpy_warnings_as({"divide by zero": "divide: division by zero gives inf or -inf; make sure the denominator is not 0",
-                        "invalid value": "divide: 0/0 (or inf/inf) gives nan; make sure the denominator is not 0"})
+    @numpy_warnings_as({"divide by zero": "divide: division by zero gives inf or -inf; keep the denominator away "
+                                          "from 0",
+                        "invalid value": "divide: 0/0 (or inf/inf) gives nan; keep the denominator away from 0"})
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a.data / b.data
