@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from numpy import ndarray
 
 from .errors import BackwardError, GraphFreedError
-from .function import Node, Variable, observers, parent_of
+from .function import Node, Variable, freeing_call, freeing_call_of, observers, parent_of
 from .grad_mode import set_grad_enabled
 
 
@@ -54,6 +54,7 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
             else:
                 leaf_captures.setdefault(id(x), []).append(i)
 
+    freer = None if retain_graph else freeing_call(inputs is not None, create_graph)  # noted on each Node it frees
     with set_grad_enabled(create_graph):
         handed: set[int] = set()   # arrays already handed out: storing one of them in a leaf needs a copy
         buffers: dict[Node, Any] = {}  # the summed gradient of each Node's output(s), until the Node is visited
@@ -78,9 +79,8 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
             grads = buffers.pop(node)
             reduce = node.kind._reduces_grad
             if node._saved is None:
-                raise GraphFreedError(
-                    f"backward: the graph through {node.name} was already freed by a previous backward(); "
-                    "pass retain_graph=True to the first backward() to go through it again")
+                raise GraphFreedError(f"{'grad' if inputs is not None else 'backward'}: the graph through "
+                                      f"{node.name} was already freed by {freeing_call_of(node)}")
             if node.n_outputs == 1 and node.hooks is None and not node_captures:
                 # the common case, kept lean: one output, no hooks, nothing captured
                 if reduce:
@@ -128,8 +128,9 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                     buffers[child] = buffers[child] + g
                 else:
                     _add_to_slot(buffers, child, parent_of(inp, node.seq)[1], g)
-            if not retain_graph:  # free what forward saved and the input arrays; the structure stays, for drawings
+            if freer is not None:  # free what forward saved and the input arrays; the structure stays, for drawings
                 node._saved = None
+                node.freed_by = freer
                 if reduce:  # a Tensor op: its intermediate inputs go too (see Tensor._released)
                     node.inputs = node.kind._released(node.inputs, node.seq)
         for leaf, g in hooked.values():

@@ -58,12 +58,13 @@ class Node:
         seq: its creation number; Nodes made later get larger numbers, and backward visits newest first.
         retains_grad, retained_grad: whether backward keeps the gradient of its output (always for Value, for Tensor
             after retain_grad()), and that gradient.
+        freed_by: once a backward pass has freed what it saved, which call that was (see `freeing_call`).
     Ops may set any other attribute on it in forward (ctx.kernel_size = ...), for their backward and for drawings.
     Nodes are made by Function.apply only.
     """
 
     __slots__ = ("fn", "inputs", "needs_input_grad", "kind", "seq", "_saved", "retains_grad", "retained_grad",
-                 "__dict__", "__weakref__")
+                 "freed_by", "__dict__", "__weakref__")
 
     # rarely changed: class-level defaults keep the per-op record small and fast to make
     n_outputs = 1
@@ -85,9 +86,7 @@ class Node:
         """What `forward` saved: arrays in an ordinary backward, Tensors under `create_graph`."""
         saved = self._saved
         if saved is None:
-            raise GraphFreedError(
-                f"{self.name}: the graph was already freed by a previous backward(); "
-                "pass retain_graph=True to the first backward() to go through it again")
+            raise GraphFreedError(f"{self.name}: the graph was already freed by {freeing_call_of(self)}")
         if _last_change[0] > self.seq:  # something changed in place since this op ran: check what it saved
             for item in saved:
                 if isinstance(item, Variable) and item._version > self.seq:
@@ -120,6 +119,25 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
+
+
+_BY_BACKWARD = "a previous backward(); pass retain_graph=True to the first backward() to go through it again"
+
+
+def freeing_call(grad_call: bool, create_graph: bool) -> str:
+    """How the error for a freed graph names the backward pass that freed it, and how to keep the graph."""
+    if not grad_call:
+        return _BY_BACKWARD
+    if create_graph:
+        return ("an earlier autograd.grad(create_graph=True, retain_graph=False) call; leave out retain_graph=False "
+                "there (or pass True) to go through the graph again")
+    return ("an earlier autograd.grad() call (retain_graph defaults to create_graph, which was False); pass "
+            "retain_graph=True to that call to go through the graph again")
+
+
+def freeing_call_of(node: Node) -> str:
+    """The call that freed `node`'s saved data, and the fix (set by the engine as it frees)."""
+    return getattr(node, "freed_by", _BY_BACKWARD)
 
 
 class Function:
