@@ -74,7 +74,7 @@ def _convert_conv(g, node, x):
 
 
 def _convert_where(g, node, x):
-    cond = g.array(x[0])  # the condition is a plain (constant) boolean array
+    cond = g.array(x[0]) if isinstance(x[0], np.ndarray) else x[0]  # a plain boolean array, or a Tensor's name
     return g.op("Where", [cond, g.as_result_dtype(node, 1, x[1]), g.as_result_dtype(node, 2, x[2])])
 
 

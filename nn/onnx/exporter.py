@@ -73,7 +73,7 @@ def export(model: Module, example_inputs: Any, path: str | os.PathLike | None, o
     compare(first, second)
     graph = Graph(onnx, opset, first, second)
     graph.convert(input_names)
-    proto = graph.model(input_names, output_names, symbols)
+    proto = graph.model(input_names, output_names, symbols, type(model).__name__)
     onnx.checker.check_model(proto, full_check=True)
     if path is not None:
         onnx.save(proto, os.fspath(path))

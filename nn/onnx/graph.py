@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+import autograd
 from autograd.function import Node, Variable
 
 from .converters import CONVERTERS, BroadcastTo
@@ -141,9 +142,13 @@ class Graph:
         return name
 
     # --- the model -----------------------------------------------------------------------------------------------
-    def model(self, input_names: list[str], output_names: list[str], symbols: dict) -> Any:
+    def model(self, input_names: list[str], output_names: list[str], symbols: dict, name: str) -> Any:
         """The ModelProto: inputs and outputs with their (symbolic) shapes, the nodes, the initializers."""
         helper, first, second = self.helper, self.first, self.second
+        clash = sorted((set(input_names) | set(output_names)) & set(self.initializers))
+        if clash:
+            raise ValueError(f"export: the names {clash} are already those of parameters or constants; pick others "
+                             "for input_names and output_names")
         sizes = {}  # (example size, variant size) -> the symbol of the input axis that varied so
         inputs = []
         for k, name in enumerate(input_names):
@@ -171,7 +176,8 @@ class Graph:
                 for i, value in enumerate(field):
                     if value in renamed:
                         field[i] = renamed[value]
-        graph = helper.make_graph(self.nodes, "chainrule", inputs, outputs, list(self.initializers.values()))
+        graph = helper.make_graph(self.nodes, name, inputs, outputs, list(self.initializers.values()))
         opsets = [helper.make_opsetid("", self.opset)]
         return helper.make_model(graph, opset_imports=opsets, producer_name="chainrule",
+                                 producer_version=autograd.__version__,
                                  ir_version=helper.find_min_ir_version_for(opsets))

@@ -19,6 +19,7 @@ from autograd import Function, Tensor, concatenate, no_grad, stack, where
 from autograd.engine import topological_order
 from nn.attention import GPT, GPTConfig
 from nn.onnx import ExportError, export
+from autograd.ops.elementwise import Where
 from autograd.ops.shape import IndexAdd
 from nn.functional import Dropout, NormalCDF
 from nn.onnx.converters import CONVERTERS
@@ -92,9 +93,10 @@ def _cases():
         ("sub_div_pow", f(lambda m, x: (x - 0.5) / (x * x + 1) + (x * x + 1) ** 1.5), (5,)),
         ("clip_max_min", f(lambda m, x: x.clip(-0.5, None) + x.clip(-1, 1) + x.maximum(x * 0.3) + x.minimum(0.2)),
          (5,)),
-        ("where", f(lambda m, x: where(np.arange(5) % 2 == 0, x, -np.inf).exp()), (5,)),
-        ("float64_cast_and_promotion", f(lambda m, x: (x.astype(np.float64) * 3.0).astype(np.float32)
-                                         + x * np.arange(5, dtype=np.float32)), (5,)),
+        ("where", f(lambda m, x: where(np.arange(5) % 2 == 0, x, -np.inf).exp()
+                    + Where.apply(Tensor(np.arange(5) < 2), x, -x)), (5,)),  # a Tensor condition too
+        ("float64_cast_and_promotion", f(lambda m, x: (x.astype(np.float64) * x + np.arange(5)).astype(np.float32)),
+         (5,)),
         ("sum_mean", f(lambda m, x: x.sum(axis=1) + x.mean(axis=(1, 2), keepdims=False)[:, None]), (3, 4)),
         ("max_min_logsumexp", f(lambda m, x: x.max(axis=-1, keepdims=True) - x.min(axis=2, keepdims=True)
                                 + x.logsumexp(axis=2, keepdims=True) * 1e-3), (3, 4)),
@@ -345,6 +347,8 @@ def test_bad_arguments_are_rejected():
         export(model, _batch((3,), 2, 0), None, dynamic_axes={"inputs": [0]})
     with pytest.raises(ValueError, match="expected 1 distinct input_names"):
         export(model, _batch((3,), 2, 0), None, input_names=["a", "b"])
+    with pytest.raises(ValueError, match=r"names \['bias'\] are already those of parameters"):
+        export(model, _batch((3,), 2, 0), None, output_names=["bias"])
     with pytest.raises(ExportError, match="output 0 of Lambda is a float"):
         export(Lambda(lambda m, x: 1.0), _batch((3,), 2, 0), None)
 
