@@ -2,6 +2,7 @@
 names, op outputs by the module path they ran in), runs each Node's converter, and assembles the checked model."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import autograd
 from autograd.function import Node, Variable
 
 from .converters import CONVERTERS, BroadcastTo
-from .trace import ExportError, Trace, producer, where
+from .trace import ExportError, Trace, where
 
 
 class Graph:
@@ -26,6 +27,7 @@ class Graph:
         self.taken: set[str] = set()
         self.path = ""                          # the module path of the op being converted, for names
         self.input_names: list[str] = []
+        self.other: Node | None = None          # the Node of the second run matching the one being converted
 
     # --- converting ----------------------------------------------------------------------------------------------
     def convert(self, input_names: list[str]) -> None:
@@ -49,7 +51,7 @@ class Graph:
         """The ONNX name of a Tensor an op used: an earlier op's output, an input, a parameter or a constant."""
         kind = self.first.describe(x, seq)
         if kind[0] == "op":
-            return self.names[producer(x, seq)]
+            return self.names[(self.first.nodes[kind[1]], kind[2])]
         if kind[0] == "input":
             return self.input_names[kind[1]]
         if kind[0] == "state":
@@ -142,7 +144,7 @@ class Graph:
         return name
 
     # --- the model -----------------------------------------------------------------------------------------------
-    def model(self, input_names: list[str], output_names: list[str], symbols: dict, name: str) -> Any:
+    def model(self, input_names: list[str], output_names: list[str], symbols: dict, graph_name: str) -> Any:
         """The ModelProto: inputs and outputs with their (symbolic) shapes, the nodes, the initializers."""
         helper, first, second = self.helper, self.first, self.second
         clash = sorted((set(input_names) | set(output_names)) & set(self.initializers))
@@ -160,9 +162,8 @@ class Graph:
             inputs.append(helper.make_tensor_value_info(name, self.onnx_dtype(a.dtype), dims))
         renamed, outputs = {}, []
         for k, (name, out) in enumerate(zip(output_names, first.outputs)):
-            kind = first.describe(out)
-            value = self.names[producer(out)] if kind[0] == "op" else self.value(out, float("inf"))
-            if kind[0] == "op" and value not in renamed and value not in self.initializers:
+            value = self.value(out, math.inf)
+            if first.describe(out)[0] == "op" and value not in renamed:
                 renamed[value] = name
             else:  # an input, a constant or an output listed twice: copied under the output's name
                 self.nodes.append(helper.make_node("Identity", [renamed.get(value, value)], [name],
@@ -176,7 +177,7 @@ class Graph:
                 for i, value in enumerate(field):
                     if value in renamed:
                         field[i] = renamed[value]
-        graph = helper.make_graph(self.nodes, name, inputs, outputs, list(self.initializers.values()))
+        graph = helper.make_graph(self.nodes, graph_name, inputs, outputs, list(self.initializers.values()))
         opsets = [helper.make_opsetid("", self.opset)]
         return helper.make_model(graph, opset_imports=opsets, producer_name="chainrule",
                                  producer_version=autograd.__version__,
