@@ -10,7 +10,7 @@ import numpy as np
 import autograd
 from autograd.function import Node, Variable
 
-from .converters import CONVERTERS, BroadcastTo
+from .converters import CONVERTERS
 from .trace import ExportError, Trace, where
 
 
@@ -105,14 +105,13 @@ class Graph:
             return self.op(op_type, [x, self.ints(axes)], keepdims=int(keepdims))
         return self.op(op_type, [x], axes=list(axes), keepdims=int(keepdims))
 
-    def symbolic_shape(self, node: Node) -> list[int]:
+    def symbolic_shape(self, node: Node, expand: bool) -> list[int]:
         """The target shape of a Reshape or Expand, with the sizes that follow a dynamic axis made symbolic: 0 (keep
         the input's axis, Reshape) or 1 (keep it, Expand), else one -1 (Reshape: whatever the size implies)."""
         target, other = tuple(node.inputs[1]), tuple(self.other.inputs[1])
         shape, other_shape = node.inputs[0].data.shape, self.other.inputs[0].data.shape
         if len(target) != len(other):
             self.unsupported(node, f"the target shape {target} changes rank with the dynamic axes ({other})")
-        expand = node.fn is BroadcastTo
         lead = len(target) - len(shape) if expand else 0  # Expand lines the shapes up from the right
         result = []
         for i, (size, other_size) in enumerate(zip(target, other)):

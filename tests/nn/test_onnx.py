@@ -110,7 +110,7 @@ def _cases():
         ("broadcast_to", f(lambda m, x: x.reshape(-1, 1, 3).broadcast_to((x.shape[0], 4, 3)) * 2), (3,)),
         ("getitem_basic", f(lambda m, x: x[:, 1:, ::-2] + x[..., -1:, None, 0] + x[:, -1][:, None, 1:3]), (3, 4)),
         ("getitem_array_and_mask", f(lambda m, x: x[:, np.array([2, 0, 2, -1])] * x[:, :, np.array(
-            [True, False, True, True])].sum()), (3, 4)),
+            [True, False, True, True])].sum() + x[None, :, [0, 2, 1, 1], :1][0]), (3, 4)),
         ("concatenate_stack_split", f(lambda m, x: concatenate(x.split([1, 3], axis=1)[::-1], axis=1)
                                       + stack([x, x * 2], axis=1).sum(axis=1)), (4, 2)),
         ("pad", f(lambda m, x: x.pad(((0, 0), (1, 2), (0, 1)), 0.5)), (3, 4)),
@@ -294,6 +294,12 @@ def test_an_op_without_an_onnx_form_is_named_with_the_module_it_ran_in():
     model = nn.Sequential(nn.Linear(3, 3), Lambda(lambda m, x: Cube.apply(x)))
     with pytest.raises(ExportError, match=r"Cube in 1 \(Lambda\) has no ONNX form"):
         export(model, _batch((3,), 2, 0), None)
+
+
+def test_indexing_that_mixes_an_array_with_integers_is_refused_by_name():
+    model = nn.Sequential(Lambda(lambda m, x: x[:, [0, 1], 0]))
+    with pytest.raises(ExportError, match=r"GetItem in 0 \(Lambda\): .*an index array together with integers"):
+        export(model, _batch((3, 4), 2, 0), None)
 
 
 def test_a_backward_only_op_has_no_onnx_form():
