@@ -64,6 +64,9 @@ def export(model: Module, example_inputs: Any, path: str | os.PathLike | None, o
     symbols = _dynamic_axes(dynamic_axes, input_names, examples)
     first = Trace(model, examples)
     output_names = _names(output_names, len(first.outputs), "output")
+    if set(input_names) & set(output_names):
+        raise ValueError(f"export: input_names {input_names} and output_names {output_names} share names; give each "
+                         "value its own")
     unknown = {name for name, _ in symbols} - set(input_names) - set(output_names)
     if unknown:
         raise ValueError(f"export: dynamic_axes names {sorted(unknown)} are neither input_names {input_names} nor "

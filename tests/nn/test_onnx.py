@@ -347,6 +347,8 @@ def test_bad_arguments_are_rejected():
         export(model, _batch((3,), 2, 0), None, dynamic_axes={"inputs": [0]})
     with pytest.raises(ValueError, match="expected 1 distinct input_names"):
         export(model, _batch((3,), 2, 0), None, input_names=["a", "b"])
+    with pytest.raises(ValueError, match="share names"):
+        export(model, _batch((3,), 2, 0), None, input_names=["x"], output_names=["x"])
     with pytest.raises(ValueError, match=r"names \['bias'\] are already those of parameters"):
         export(model, _batch((3,), 2, 0), None, output_names=["bias"])
     with pytest.raises(ExportError, match="output 0 of Lambda is a float"):
