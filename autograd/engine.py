@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from numpy import ndarray
 
 from .errors import BackwardError
-from .function import Function, Node
+from .function import Function, Node, freeing_call
 from .grad_mode import _state, set_grad_enabled
 from .variable import Variable
 
@@ -31,7 +31,7 @@ class GraphRoot(Function):
 
 
 def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: bool, create_graph: bool,
-                 inputs: Sequence[Variable] | None = None, caller: str | None = None) -> list[Any] | None:
+                 inputs: Sequence[Variable] | None = None) -> list[Any] | None:
     """Send the `seeds` (one gradient per root) back through the graph.
 
     With `inputs=None` gradients accumulate into the leaves' `.grad` (and retained gradients). Otherwise no `.grad` is
@@ -40,6 +40,7 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
     start = Node(GraphRoot, tuple(roots), (True,) * len(roots), roots[0]._result_class)
     start.seq, start.seeds, start.retains_grad = float("inf"), tuple(seeds), False
     wanted = _Wanted(inputs)
+    freer = None if retain_graph else freeing_call(inputs is not None, create_graph)  # noted on each Node it frees
     with set_grad_enabled(create_graph):
         pending = [(-start.seq, start)]  # a heap: the newest Node with a gradient waiting comes out first
         waiting: dict[Node, Any] = {start: None}  # each Node's summed output gradient (a list for several outputs)
@@ -48,7 +49,7 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
             node = heappop(pending)[1]
             grads = waiting.pop(node)
             if node._saved is None:
-                raise node.freed_error("backward")
+                raise node.freed_error("grad" if inputs is not None else "backward")
             if node.n_outputs > 1 or node.hooks is not None or node in wanted.nodes:
                 grads = _arrived(node, grads, wanted)  # zeros for unused outputs, hooks, grad()'s results
             else:
@@ -91,12 +92,11 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
                 else:
                     slots = waiting[parent]
                     slots[index] = g if slots[index] is None else slots[index] + g
-            if not retain_graph:
-                node._saved = None  # free what forward saved (and, for Tensors, the input arrays only the graph keeps)
+            if freer is not None:  # free what forward saved (and, for Tensors, the input arrays only the graph keeps)
+                node._saved = None
+                node.freed_by = freer
                 if shaped:
                     node.inputs = node.kind._released(node.inputs, node.seq)
-                if caller is not None:
-                    node.freed_by = caller
         return _hand_to_leaves(leaves, seeds, wanted)
 
 
@@ -217,8 +217,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
             raise BackwardError(f"grad: output {i} does not require grad (it does not depend on any input that does)")
     seeds = [out._seed(g, create_graph, "grad") for out, g in zip(outputs, grad_outputs)]
     retain = create_graph if retain_graph is None else retain_graph
-    found = run_backward(outputs, seeds, retain, create_graph, inputs=inputs,
-                         caller=f"a previous autograd.grad() call (retain_graph={retain})")
+    found = run_backward(outputs, seeds, retain, create_graph, inputs=inputs)
     result = []
     for i, (x, g) in enumerate(zip(inputs, found)):
         if g is None and not allow_unused:

@@ -29,11 +29,12 @@ class Node:
         seq: its creation number; Nodes made later get larger numbers, and backward visits newest first.
         retains_grad, retained_grad: whether backward keeps the gradient of its output (always for Value, for Tensor
             after retain_grad()), and that gradient.
+        freed_by: once a backward pass has freed what it saved, which call that was (see `freeing_call`).
     Ops may set any other attribute on it in forward (ctx.kernel_size = ...), for their backward and for drawings.
     """
 
     __slots__ = ("fn", "inputs", "needs_input_grad", "kind", "seq", "_saved", "retains_grad", "retained_grad",
-                 "__dict__", "__weakref__")
+                 "freed_by", "__dict__", "__weakref__")
 
     # rarely changed: class-level defaults keep the per-op record small
     n_outputs = 1
@@ -41,7 +42,6 @@ class Node:
     outputs_modified = False
     scope: tuple | None = None  # the module calls it was made in, e.g. (("", "MLP"), ("layers.0", "Linear"))
     hooks: list | None = None
-    freed_by: str | None = None  # which call freed what it saved (see free)
 
     def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple, kind: type) -> None:
         self.fn, self.inputs, self.needs_input_grad, self.kind = fn, inputs, needs_input_grad, kind
@@ -78,7 +78,7 @@ class Node:
         """What `forward` saved: arrays in an ordinary backward, Tensors under `create_graph`."""
         saved = self._saved
         if saved is None:
-            raise self.freed_error(self.name)
+            raise GraphFreedError(f"{self.name}: the graph was already freed by {freeing_call_of(self)}")
         if _last_change[0] > self.seq:  # something changed in place since this op ran: check what it saved
             for item in saved:
                 if isinstance(item, Variable) and item._version > self.seq:
@@ -97,19 +97,9 @@ class Node:
         return tuple([item if marks[i] is None else self.kind._result(item, self, marks[i])
                       for i, item in enumerate(saved)])
 
-    def free(self, by: str | None = None) -> None:
-        """Let go of what forward saved and of the input arrays only the graph keeps (the structure stays, for
-        drawings); `by` names the call that freed it (None: backward()), for the error a later pass through it gets."""
-        self._saved = None
-        if by is not None:
-            self.freed_by = by
-        self.inputs = self.kind._released(self.inputs, self.seq)
-
     def freed_error(self, where: str) -> GraphFreedError:
-        by = self.freed_by or "a previous backward()"
-        to = "the first backward()" if by == "a previous backward()" else "that call"
-        return GraphFreedError(f"{where}: the graph through {self.name} was already freed by {by}; pass "
-                               f"retain_graph=True to {to} to go through it again")
+        """The error for going through this Node again after a backward pass freed what it saved."""
+        return GraphFreedError(f"{where}: the graph through {self.name} was already freed by {freeing_call_of(self)}")
 
     def _raise_modified(self, item: Any) -> None:
         what = f"a Tensor of shape {item.shape}" if item is not None else "its output"
@@ -125,6 +115,25 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
+
+
+_BY_BACKWARD = "a previous backward(); pass retain_graph=True to the first backward() to go through it again"
+
+
+def freeing_call(grad_call: bool, create_graph: bool) -> str:
+    """How the error for a freed graph names the backward pass that freed it, and how to keep the graph."""
+    if not grad_call:
+        return _BY_BACKWARD
+    if create_graph:
+        return ("an earlier autograd.grad(create_graph=True, retain_graph=False) call; leave out retain_graph=False "
+                "there (or pass True) to go through the graph again")
+    return ("an earlier autograd.grad() call (retain_graph defaults to create_graph, which was False); pass "
+            "retain_graph=True to that call to go through the graph again")
+
+
+def freeing_call_of(node: Node) -> str:
+    """The call that freed `node`'s saved data, and the fix (set by the engine as it frees)."""
+    return getattr(node, "freed_by", _BY_BACKWARD)
 
 
 class Function:

@@ -55,17 +55,56 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
             array = np.array(data)
             if array.dtype.kind in "iuf":  # Python numbers and lists of them take the default float dtype
                 array = array.astype(_default_dtype)
+    except OverflowError:  # a Python int beyond the dtype asked for
+        raise _large_int_error(_large_int(data), dtype) from None
     except (ValueError, TypeError) as err:  # ragged lists, strings that are not numbers
         raise ValueError(f"Tensor: cannot make an array of {type(data).__name__} data ({err}); pass a number, "
                          "rectangular nested lists of numbers or a numeric numpy array") from None
+    if array.dtype == object:  # numpy keeps ints beyond int64 and uint64 as Python objects: say which one
+        large = _large_int(data)
+        if large is not None:
+            raise _large_int_error(large, dtype)
     if array.dtype.kind not in "biuf":
         raise DTypeError(f"Tensor: cannot hold data of dtype {array.dtype} (from {type(data).__name__}); "
                          "pass numbers, nested lists of numbers or a numeric numpy array")
     return array
 
 
+def _large_int(data: Any) -> int | None:
+    """The first Python int in `data` (a number, nested lists or an object array) that int64 and uint64 cannot hold."""
+    if isinstance(data, int) and not isinstance(data, bool):
+        return None if -2**63 <= data < 2**64 else data
+    if isinstance(data, (list, tuple)) or (isinstance(data, np.ndarray) and data.dtype == object):
+        for item in (data.flat if isinstance(data, np.ndarray) else data):
+            found = _large_int(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _large_int_error(n: int | None, dtype: np.dtype | None) -> DTypeError:
+    """The error for an integer too large for numpy's integers: which one, what it does not fit, the fix."""
+    if n is None:  # an OverflowError from something else: say it generally
+        return DTypeError(f"Tensor: a number in the data does not fit dtype {dtype}; pass floats, or dtype=np.float64")
+    what = f"the integer {n}" if n.bit_length() <= 128 else f"an integer of {int(n.bit_length() * 0.30103) + 1} digits"
+    try:
+        float(n)
+    except OverflowError:  # beyond float64 too
+        return DTypeError(f"Tensor: {what} does not fit numpy's integers, nor float64 (at most about 1.8e308); "
+                          "scale the data down first")
+    if dtype is not None and dtype.kind in "iu":
+        return DTypeError(f"Tensor: {what} does not fit dtype {dtype}; pass dtype=np.float64")
+    return DTypeError(f"Tensor: {what} does not fit numpy's integers (int64, uint64); pass the data as floats, or "
+                      "pass dtype=np.float64")
+
+
 class Tensor(Variable):
     """An n-dimensional array in the graph.
+
+    `.data` is the ndarray itself, the escape hatch around the graph: writing into it (t.data[0] = 5) is not
+    recorded and not version-counted, so an op that saved t would use the new values in backward and give a wrong
+    gradient without a word. Change values through the Tensor instead (t[0] = 5, t += 1): that is recorded, and
+    refused at backward if an op saved t. Optimizers write into .data on purpose, after backward.
 
     Args:
         data: a number, a nested list, an ndarray or a Tensor (always copied).
@@ -176,16 +215,23 @@ class Tensor(Variable):
     def _call_hook(hook: Callable, g: Any) -> Any:
         raw = not isinstance(g, Tensor)
         result = hook(Tensor._constant(g) if raw else g)
-        if result is None:
+        if result is None or result is g:
             return g
         if not isinstance(result, Tensor):
             result = Tensor._constant(np.asarray(result))
         if result.shape != g.shape:
             raise BackwardError(f"register_hook: the hook {getattr(hook, '__name__', hook)!s} returned a gradient of "
                                 f"shape {result.shape} in place of one of shape {g.shape}; a hook must keep the shape")
-        if result.dtype != g.dtype:  # a float64 result for a float32 parameter would change the .grad dtype
-            result = result.astype(g.dtype)
-        return result.data if raw else result
+        # The caller may hold what its hook returned (or it may be read-only), while .grad is changed in place (by
+        # clip_grad_norm_, say): the gradient gets its own copy, in the gradient's dtype (a float64 result for a
+        # float32 parameter would change the .grad dtype).
+        if raw:
+            return result.data.astype(g.dtype)  # astype copies
+        if result.dtype != g.dtype:
+            return result.astype(g.dtype)  # create_graph: a recorded cast, new data
+        if result._node is not None:  # the same place in the graph, its own data
+            return Tensor._result(result.data.copy(), result._node, result._index)
+        return result if result._requires_grad else Tensor._constant(result.data.copy())
 
     @staticmethod
     def _add_grads(old: Tensor | None, g: Any) -> Tensor:
@@ -385,7 +431,11 @@ class Tensor(Variable):
     def __ne__(self, other): return Tensor._constant(self.data != _raw(other))  # type: ignore[override]
     def __invert__(self): return Tensor._constant(~self.data)
     def __and__(self, other): return Tensor._constant(self.data & _raw(other))
+    def __rand__(self, other): return Tensor._constant(_raw(other) & self.data)
     def __or__(self, other): return Tensor._constant(self.data | _raw(other))
+    def __ror__(self, other): return Tensor._constant(_raw(other) | self.data)
+    def __xor__(self, other): return Tensor._constant(self.data ^ _raw(other))
+    def __rxor__(self, other): return Tensor._constant(_raw(other) ^ self.data)
 
     # --- elementwise functions ---------------------------------------------------------------------------------
     def exp(self) -> Tensor: return ew.Exp.apply(self)
@@ -453,10 +503,17 @@ class Tensor(Variable):
         return (centered * centered).sum(axis=axes, keepdims=keepdims) / max(count - ddof, 0)
 
     def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False, **unknown: Any) -> Tensor:
-        """Standard deviation: sqrt(var)."""
+        """Standard deviation: sqrt(var). Where a slice has no spread (var = 0) its gradient is 0, the subgradient
+        that leaves the values as they are (sqrt's infinite slope at 0 times var's zero slope would be nan)."""
         if unknown:
             unknown_keywords(Tensor.std, unknown)
-        return self.var(axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+        var = self.var(axis=axis, ddof=ddof, keepdims=keepdims)
+        flat = var.data == 0
+        if not flat.any():
+            return var.sqrt()
+        # sqrt(1) in place of sqrt(0) keeps every slope finite, and where() sends those slices no gradient
+        zero, one = _operand(0.0, var), _operand(1.0, var)
+        return ew.Where.apply(flat, zero, ew.Sqrt.apply(ew.Where.apply(flat, one, var)))
 
     def argmax(self, axis: int | None = None, **unknown: Any) -> Tensor:
         """Indices of the maxima (an integer Tensor; no gradient)."""

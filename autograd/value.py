@@ -104,19 +104,30 @@ class ReLU(Function):
         return grad * (1.0 if y > 0 else 0.0)
 
 
+def _sigmoid(x: float) -> float:
+    """1 / (1 + exp(-x)) to full relative precision: for x < 0 the same number as exp(x) / (1 + exp(x)), so exp
+    never overflows and a tiny result keeps its digits."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
 class Sigmoid(Function):
-    """y = 1 / (1 + exp(-x));  dy/dx = y * (1 - y)"""
+    """y = 1 / (1 + exp(-x));  dy/dx = y * (1 - y) = sigmoid(x) * sigmoid(-x)"""
 
     @staticmethod
     def forward(ctx, x):
-        y = 0.5 * (math.tanh(0.5 * x.data) + 1.0)  # the same function, without overflow for large |x|
-        ctx.save_for_backward(y)
+        y = _sigmoid(x.data)
+        ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * y * (1 - y)
+        x, y = ctx.saved_tensors
+        # 1 - y rounds to 0 once y rounds to 1 (x > 37); sigmoid(-x), the same number, keeps its digits
+        complement = (-x).sigmoid() if isinstance(x, Value) else _sigmoid(-x)
+        return grad * y * complement
 
 
 class Value(Variable):
@@ -138,10 +149,16 @@ class Value(Variable):
     def __init__(self, data: float, label: str = "", requires_grad: bool = True) -> None:
         if isinstance(data, Value):
             data = data.data
+        if isinstance(data, (str, bytes, bytearray)):  # float() would read "2" or b"1e400": text is not a number
+            raise TypeError(f"Value: expected a number, got {type(data).__name__} {data!r}; convert text with float() "
+                            "first if it is meant as a number")
         try:
             self.data = float(data)
         except (TypeError, ValueError):
             raise TypeError(f"Value: expected a number, got {type(data).__name__}") from None
+        except OverflowError:  # an int (or Fraction) beyond 1.8e308
+            raise ValueError(f"Value: the {type(data).__name__} is too large for a float (at most about 1.8e308); "
+                             "scale it down first") from None
         if label:
             self.label = label
         self._node = None

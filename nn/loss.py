@@ -12,8 +12,10 @@ import numpy as np
 from autograd import Tensor
 from autograd.errors import DTypeError, ShapeError
 from autograd.function import Function
+from autograd.ops.elementwise import sigmoid
 
-from .functional import _shifted_exp, as_tensor, softmax  # functional imports this file last, once these exist
+# functional imports this file last, once these exist
+from .functional import _shifted_exp, as_tensor, log_softmax, softmax
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -79,7 +81,11 @@ def _unrows(d: Any, shape: tuple) -> Any:
 
 
 class CrossEntropy(Function):
-    """L = logsumexp(z) - (1-e) z[t] - e mean(z)  (e: smoothing);  dL/dz = softmax(z) - (1-e) onehot(t) - e/C"""
+    """L = logsumexp(z) - (1-e) z[t] - e mean(z)  (e: smoothing);  dL/dz = softmax(z) - (1-e) onehot(t) - e/C
+
+    With class probabilities q as target: L = sum(q) logsumexp(z) - sum(q z);  dL/dz = softmax(z) sum(q) - q,
+    dL/dq = -log_softmax(z).
+    """
 
     @staticmethod
     def forward(ctx, logits, target, ignore_index, label_smoothing, reduction):
@@ -89,8 +95,8 @@ class CrossEntropy(Function):
         probs /= sums
         log_sums = np.log(sums[:, 0])
         picked = weight = None
-        if target.dtype.kind == "f":  # class probabilities
-            q = _rows(target, C)
+        if target.dtype.kind == "f":  # class probabilities (a Tensor when they require grad)
+            q = _rows(target.data if isinstance(target, Tensor) else target, C)
             losses = log_sums * q.sum(axis=1) - (q * shifted).sum(axis=1)
             ctx.count = z.shape[0]
         else:
@@ -104,7 +110,7 @@ class CrossEntropy(Function):
             if ctx.count != t.size:
                 weight = valid.astype(z.dtype)
                 losses *= weight
-        ctx.save_for_backward(logits, probs, picked, weight)
+        ctx.save_for_backward(logits, probs, picked, weight, target if picked is None else None)
         losses = losses.astype(z.dtype, copy=False)
         if reduction == "none":
             return losses.reshape(logits.data.shape[:1] + logits.data.shape[2:])
@@ -116,8 +122,8 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        logits, probs, picked, weight = ctx.saved_tensors
-        target, _, smoothing, reduction = ctx.inputs[1:]
+        logits, probs, picked, weight, target = ctx.saved_tensors
+        smoothing, reduction = ctx.inputs[3:]
         M, C = probs.shape
         if reduction == "none":
             scale = grad.reshape((-1, 1))
@@ -143,7 +149,16 @@ class CrossEntropy(Function):
                 q = np.full((M, C), smoothing / C, dtype=probs.dtype)
                 q[np.arange(M), picked] += 1 - smoothing
             d = (softmax(_rows(logits, C), axis=1) * q.sum(axis=1, keepdims=True) - q) * scale
-        return _unrows(d, logits.shape), None, None, None, None
+        d_target = None
+        if ctx.needs_input_grad[1]:  # learned class probabilities (a teacher's, say): dL/dq = -log_softmax(z)
+            z = _rows(logits, C)
+            if isinstance(z, np.ndarray):
+                shifted, _, sums = _shifted_exp(z, axis=1)
+                log_probs = shifted - np.log(sums)
+            else:
+                log_probs = log_softmax(z, axis=1)
+            d_target = _unrows(-log_probs * scale, logits.shape)
+        return _unrows(d, logits.shape), d_target, None, None, None
 
 
 def _check_classes(t: np.ndarray, C: int, ignore_index: int, op: str) -> None:
@@ -169,7 +184,7 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     Args:
         input: logits, (N, C) or (N, C, d1, ...) (or (C,) for one sample).
         target: class indices (N,) or (N, d1, ...), integers in [0, C) or `ignore_index`; or class probabilities
-            of the input's shape (floats; they receive no gradient).
+            of the input's shape (floats; a Tensor that requires grad receives d loss / d target).
         ignore_index: target value that contributes nothing (and is left out of the mean).
         reduction: "mean" (over the targets not ignored), "sum" or "none".
         label_smoothing: e in [0, 1]: the target becomes (1 - e) one-hot + e/C uniform.
@@ -192,9 +207,11 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
         if t.shape != input.shape:
             raise ShapeError(f"{op}: class-probability targets need the input's shape {input.shape}, got {t.shape}; "
                              "for class indices pass integers")
+        if isinstance(target, Tensor) and target.requires_grad:  # learned probabilities: keep their graph
+            t = target.reshape(input.shape)
         if label_smoothing:
             t = t * (1 - label_smoothing) + label_smoothing / shape[1]
-        t = t.astype(input.dtype, copy=False)
+        t = t.astype(input.dtype) if isinstance(t, Tensor) else t.astype(input.dtype, copy=False)
     else:
         t = _class_targets(t, shape, op)
         _check_classes(t, shape[1], ignore_index, op)
@@ -256,7 +273,7 @@ class BinaryCrossEntropy(Function):
         ctx.save_for_backward(p, y)
         with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 as PyTorch does
             log_p = np.maximum(np.log(p.data), -100)
-            log_q = np.maximum(np.log(1 - p.data), -100)
+            log_q = np.maximum(np.log1p(-p.data), -100)  # log(1 - p) drops a small p's digits
         return -(y.data * log_p + (1 - y.data) * log_q)
 
     @staticmethod
@@ -297,7 +314,7 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        sig = 0.5 * (np.tanh(0.5 * x) + 1)  # sigmoid without overflow, in ops a Tensor has too
+        sig = sigmoid(x) if isinstance(x, np.ndarray) else x.sigmoid()  # create_graph: the op, differentiable again
         return (grad * (sig - y) if need_x else None), (-grad * x if need_y else None)
 
 

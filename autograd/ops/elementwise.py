@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from .numpy_errors import numpy_warnings_as
 
 
 class Add(Function):
@@ -50,6 +51,9 @@ class Div(Function):
     """z = a / b;  dz/da = 1/b,  dz/db = -a/b**2"""
 
     @staticmethod
+    @numpy_warnings_as({"divide by zero": "divide: division by zero gives inf or -inf; keep the denominator away "
+                                          "from 0",
+                        "invalid value": "divide: 0/0 (or inf/inf) gives nan; keep the denominator away from 0"})
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a.data / b.data
@@ -77,6 +81,8 @@ class Pow(Function):
     """z = a ** b;  dz/da = b * a**(b-1),  dz/db = a**b * log(a)"""
 
     @staticmethod
+    @numpy_warnings_as({"divide by zero": "pow: 0 to a negative power gives inf; keep the base away from 0",
+                        "invalid value": "pow: a negative base to a fractional power gives nan; use a positive base"})
     def forward(ctx, a, b):
         z = a.data ** b.data
         ctx.save_for_backward(a, b, z)
@@ -111,6 +117,8 @@ class Log(Function):
     """y = log(x);  dy/dx = 1/x"""
 
     @staticmethod
+    @numpy_warnings_as({"divide by zero": "log: log(0) gives -inf; clip the input away from 0 if that is not meant",
+                        "invalid value": "log: log of a negative number gives nan; log needs inputs >= 0"})
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.log(x.data)
@@ -125,6 +133,7 @@ class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 sqrt(x)) = 0.5 / y"""
 
     @staticmethod
+    @numpy_warnings_as({"invalid value": "sqrt: sqrt of a negative number gives nan; sqrt needs inputs >= 0"})
     def forward(ctx, x):
         y = np.sqrt(x.data)
         ctx.save_for_backward(y)
@@ -179,19 +188,32 @@ class Tanh(Function):
         return grad * (1 - y * y)
 
 
+def sigmoid(x):
+    """1 / (1 + exp(-x)) on an ndarray, to full relative precision in both tails and without overflow.
+
+    For x < 0 it computes exp(x) / (1 + exp(x)): exp only ever sees -|x| <= 0, so it never overflows (exp(-x) does
+    below -88 in float32), and each step keeps relative precision, so a tiny result keeps its digits (the
+    0.5 * (tanh(x/2) + 1) form rounds to 0 below -17 in float32 and -37 in float64).
+    """
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
 class Sigmoid(Function):
-    """y = 1 / (1 + exp(-x));  dy/dx = y * (1 - y)"""
+    """y = 1 / (1 + exp(-x));  dy/dx = y * (1 - y) = sigmoid(x) * sigmoid(-x)"""
 
     @staticmethod
     def forward(ctx, x):
-        y = 0.5 * (np.tanh(0.5 * x.data) + 1)  # equal to 1/(1+exp(-x)), and never overflows
-        ctx.save_for_backward(y)
+        y = sigmoid(x.data)
+        ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * y * (1 - y)
+        x, y = ctx.saved_tensors
+        # 1 - y rounds to 0 once y rounds to 1 (x > 17 in float32); sigmoid(-x), the same number, keeps its digits
+        complement = sigmoid(-x) if isinstance(x, np.ndarray) else Sigmoid.apply(-x)
+        return grad * y * complement
 
 
 class ReLU(Function):

@@ -1,5 +1,6 @@
 """Reductions over numpy-style `axis` (None, an int or a tuple) with `keepdims`. Backward spreads the gradient back
-over the reduced axes: evenly for sum and mean, to the arg-max elements for max and min (split between ties)."""
+over the reduced axes: evenly for sum and mean, to the arg-max elements for max and min (split between ties; a
+NaN, which numpy's max and min return, is the selected element of its slice)."""
 from __future__ import annotations
 
 import math
@@ -100,6 +101,8 @@ def _extreme(ctx, x, axis, keepdims, reduce, name):
     ctx.shape, ctx.axes = data.shape, normalize_axis(axis, data.ndim, name)
     y = reduce(data, axis=ctx.axes, keepdims=True)
     hit = data == y
+    if y.dtype.kind == "f" and np.isnan(y).any():  # a NaN is the max (and min) of its slice, as numpy says
+        hit |= np.isnan(data)
     ctx.save_for_backward((hit / hit.sum(axis=ctx.axes, keepdims=True)).astype(data.dtype))  # split among ties
     return y if keepdims else y.reshape([n for i, n in enumerate(data.shape) if i not in ctx.axes])
 
@@ -112,15 +115,18 @@ class LogSumExp(Function):
         data = x.data
         ctx.shape, ctx.axes = data.shape, normalize_axis(axis, data.ndim, "logsumexp")
         m = np.max(data, axis=ctx.axes, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)  # shift by the max so exp never overflows
+        ctx.shift = m = np.where(np.isfinite(m), m, 0)  # shift by the max so exp never overflows
         y = np.log(np.sum(np.exp(data - m), axis=ctx.axes, keepdims=True)) + m
         if not keepdims:
             y = y.reshape([n for i, n in enumerate(data.shape) if i not in ctx.axes])
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        keep = tuple(1 if i in ctx.axes else n for i, n in enumerate(ctx.shape))
-        return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * np.exp(x - y.reshape(keep)), None, None
+        (x,) = ctx.saved_tensors
+        # softmax from the shifted values, as log_softmax does: x - y would lose the digits of y that rounding to
+        # a large max dropped (float32 at 1e8 gives exp(0) = 1 for each of three equal inputs, not 1/3)
+        e = np.exp(x - ctx.shift)
+        softmax = e / e.sum(axis=ctx.axes, keepdims=True)
+        return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * softmax, None, None

@@ -2,7 +2,10 @@
 one hand-derived gradient per op. Driven by the op table in op_table.py."""
 from __future__ import annotations
 
+import decimal
 import math
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -11,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd as ag
-from autograd import Tensor
+from autograd import Tensor, Value
 from op_table import BINARY, UNARY, draw_inputs, leaf, small_shapes
 
 
@@ -285,3 +288,115 @@ def test_clip_with_tensor_bounds():
     np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0])
     with pytest.raises(TypeError, match=r"clip: the bound lo requires grad, but clip sends no gradient to its bounds"):
         x.clip(Tensor(np.array(0.0), requires_grad=True), 1.0)
+
+
+# --- sigmoid keeps its relative precision in both tails --------------------------------------------------------------
+
+
+def exact_sigmoid(x: float) -> float:
+    """sigmoid(x) to 50 digits (decimal arithmetic), rounded to the nearest float64."""
+    with decimal.localcontext() as context:
+        context.prec = 50
+        return float(1 / (1 + (-decimal.Decimal(float(x))).exp()))
+
+
+def exact_sigmoid_slope(x: float) -> float:
+    """d sigmoid / dx = sigmoid(x) * sigmoid(-x), to 50 digits, rounded to the nearest float64."""
+    with decimal.localcontext() as context:
+        context.prec = 50
+        e = (-decimal.Decimal(float(x))).exp()
+        return float(e / (1 + e) ** 2)
+
+
+SIGMOID_POINTS = np.concatenate([np.linspace(-80, 80, 321), [-37.5, -17.3, 17.3, 37.5]])
+
+
+@pytest.mark.parametrize("dtype, ulps", [(np.float64, 8), (np.float32, 4)])
+def test_sigmoid_and_its_slope_keep_relative_precision_in_both_tails(dtype, ulps):
+    x = Tensor(SIGMOID_POINTS.astype(dtype), requires_grad=True)
+    y = x.sigmoid()
+    y.sum().backward()
+    points = x.data.astype(np.float64)  # the float32 inputs, exactly
+    value = np.array([exact_sigmoid(p) for p in points])
+    slope = np.array([exact_sigmoid_slope(p) for p in points])
+    tolerance = ulps * np.finfo(dtype).eps
+    assert y.dtype == dtype and x.grad.dtype == dtype
+    np.testing.assert_allclose(y.data, value, rtol=tolerance, atol=0)
+    np.testing.assert_allclose(x.grad.data, slope, rtol=tolerance, atol=0)
+
+
+def test_sigmoid_second_derivative_in_the_tails_matches_the_closed_form():
+    x = leaf([-30.0, -5.0, 0.5, 30.0])
+    (slope,) = ag.grad(x.sigmoid().sum(), x, create_graph=True)
+    (curvature,) = ag.grad(slope.sum(), x)
+    s, t = 1 / (1 + np.exp(-x.data)), 1 / (1 + np.exp(x.data))  # sigmoid(x), sigmoid(-x): exact enough in float64
+    np.testing.assert_allclose(curvature.data, s * t * (t - s), rtol=1e-13)
+
+
+def test_sigmoid_of_extreme_inputs_is_exact_without_warnings():
+    x = Tensor([-1000.0, -40.0, 40.0, 1000.0, np.inf, -np.inf], dtype=np.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = x.sigmoid()
+        y.sum().backward()
+    np.testing.assert_array_equal(y.data[[0, 3, 4, 5]], [0.0, 1.0, 1.0, 0.0])
+    assert y.data[1] == pytest.approx(math.exp(-40), rel=1e-15) and y.data[2] == 1.0
+    assert y[1:2].log().item() == pytest.approx(-40.0, rel=1e-15)
+    assert x.grad.data[1] == x.grad.data[2] == pytest.approx(math.exp(-40), rel=1e-15)
+
+
+# --- domain errors and poles: Tensor warns at the user's line (as numpy would), Value raises (as math would) ----------
+
+DOMAIN = [
+    # (what, the Tensor op on x, x, numpy's result, the warning, the same op on a Value)
+    ("log of a negative", lambda x: x.log(), -1.0, np.nan, "log: log of a negative number gives nan",
+     lambda v: v.log()),
+    ("log of 0", lambda x: x.log(), 0.0, -np.inf, r"log: log\(0\) gives -inf", lambda v: v.log()),
+    ("sqrt of a negative", lambda x: x.sqrt(), -4.0, np.nan, "sqrt: sqrt of a negative number gives nan",
+     lambda v: v ** 0.5),
+    ("divide by 0", lambda x: 1.0 / x, 0.0, np.inf, "divide: division by zero gives inf or -inf", lambda v: 1.0 / v),
+    ("0 / 0", lambda x: x / x, 0.0, np.nan, r"divide: 0/0 \(or inf/inf\) gives nan", lambda v: v / v),
+    ("0 to a negative power", lambda x: x ** -1.0, 0.0, np.inf, "pow: 0 to a negative power gives inf",
+     lambda v: v ** -1.0),
+    ("negative base, fractional power", lambda x: x ** 0.5, -8.0, np.nan,
+     "pow: a negative base to a fractional power gives nan", lambda v: v ** 0.5),
+]
+
+
+@pytest.mark.parametrize("what, op, x, result, message, value_op", DOMAIN, ids=[c[0] for c in DOMAIN])
+def test_tensor_domain_errors_warn_at_the_users_line_and_value_raises(what, op, x, result, message, value_op):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = op(Tensor(np.array([x, 4.0])))
+    np.testing.assert_array_equal(out.data, [result, op(Tensor(np.array([4.0]))).item()])
+    assert caught
+    for w in caught:  # one warning naming the op, none of numpy's own ("invalid value encountered in log")
+        assert re.match(message, str(w.message)) and w.category is RuntimeWarning
+        assert (w.filename, w.lineno) == (__file__, op.__code__.co_firstlineno)  # the line of the lambda: user code
+    with pytest.raises((ValueError, ZeroDivisionError), match=r"^(log|pow): "):
+        value_op(Value(x))
+
+
+def test_domain_warning_through_nn_points_at_the_callers_line():
+    import nn.functional as F
+
+    def user_code():
+        return F.layer_norm(Tensor(np.ones((2, 3))), (3,), eps=0.0)  # no spread and no eps: 0/0
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        user_code()
+    line = user_code.__code__.co_firstlineno + 1
+    assert [(str(w.message)[:7], w.filename, w.lineno) for w in caught] == [("divide:", __file__, line)]
+
+
+def test_domain_warnings_follow_the_users_numpy_error_state():
+    x = Tensor(np.array([-1.0, 0.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            assert np.isnan(x.log().data[0]) and x.sqrt().data[1] == 0.0
+        with np.errstate(invalid="raise"):
+            with pytest.raises(FloatingPointError, match="sqrt: sqrt of a negative number gives nan"):
+                x.sqrt()
+        Tensor(np.array([0.5, 2.0])).log()  # valid input: no warning at all

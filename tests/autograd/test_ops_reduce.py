@@ -165,3 +165,55 @@ def test_axis_may_be_a_numpy_integer_list_or_0d_tensor():
     assert x.mean(axis=[0, 1]).item() == 2.5
     with pytest.raises(TypeError, match=r"sum: axis must be None, an int or a tuple of ints, got 1.5"):
         x.sum(axis=1.5)
+
+
+def test_std_of_a_slice_without_spread_has_zero_gradient_not_nan():
+    x = Tensor(np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]]), requires_grad=True)
+    out = x.std(axis=1)
+    out.sum().backward()
+    np.testing.assert_allclose(out.data, [math.sqrt(14 / 9), 0.0])
+    spread = x.data[0] - x.data[0].mean()
+    # d std / d x_i = (x_i - mean) / (n std) for the first row; 0 for the constant row, as central differences say
+    np.testing.assert_allclose(x.grad.data, [spread / (3 * math.sqrt(14 / 9)), [0.0, 0.0, 0.0]], rtol=1e-12)
+    assert ag.gradcheck(lambda x: x.std(axis=1), [leaf(x.data)])
+    one = Tensor(np.array([5.0]), requires_grad=True)
+    one.std().backward()
+    assert one.grad.data.tolist() == [0.0]
+
+
+def test_std_without_spread_under_create_graph_gives_finite_gradients():
+    x = leaf(np.full((2, 2), 3.0))
+    (g,) = ag.grad(x.std(axis=0, ddof=1).sum(), x, create_graph=True)
+    (gg,) = ag.grad((g * g).sum() + g.sum(), x)
+    assert g.data.tolist() == [[0.0, 0.0], [0.0, 0.0]] and np.isfinite(gg.data).all()
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_send_the_gradient_to_the_nan_they_return(name):
+    x = Tensor(np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0], [np.nan, 0.0, np.nan]]), requires_grad=True)
+    out = getattr(x, name)(axis=1)
+    np.testing.assert_array_equal(out.data, getattr(np, name)(x.data, axis=1))  # nan where the slice holds one
+    out.backward(np.array([1.0, 2.0, 4.0]))
+    picked = [0.0, 0.0, 2.0] if name == "max" else [2.0, 0.0, 0.0]  # row 1 has no NaN: the usual max or min
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0, 0.0], picked, [2.0, 0.0, 2.0]])  # two NaNs: split
+    whole = Tensor(np.array([2.0, np.nan, -1.0]), requires_grad=True)
+    getattr(whole, name)().backward()
+    np.testing.assert_array_equal(whole.grad.data, [0.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e8])
+def test_logsumexp_gradient_keeps_its_precision_for_large_float32_inputs(scale):
+    offsets = np.array([[0.0, 1.0, 3.0], [0.0, 0.0, 0.0]])
+    x = Tensor((scale + offsets * (scale / 1e6 * 0.0625)).astype(np.float32), requires_grad=True)  # exact in float32
+    x.logsumexp(axis=1).sum().backward()
+    shifted = x.data.astype(np.float64) - x.data.astype(np.float64).max(axis=1, keepdims=True)
+    softmax = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)  # closed form, in float64
+    np.testing.assert_allclose(x.grad.data, softmax, rtol=1e-6)
+
+
+def test_logsumexp_second_derivative_is_the_softmax_jacobian():
+    x = leaf([2.0, -1.0, 0.5])
+    (g,) = ag.grad(x.logsumexp(), x, create_graph=True)
+    (row,) = ag.grad(g[0], x)
+    p = np.exp(x.data) / np.exp(x.data).sum()
+    np.testing.assert_allclose(row.data, p[0] * (np.eye(3)[0] - p), rtol=1e-12)  # d p_0 / d x = p_0 (e_0 - p)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from autograd import DTypeError, Tensor
+from autograd import BackwardError, DTypeError, Tensor
 
 
 @pytest.fixture
@@ -257,3 +257,123 @@ def test_boolean_operators_on_comparisons():
     np.testing.assert_array_equal(((x > 1) & (x < 3)).data, [False, True, False])
     np.testing.assert_array_equal(((x < 2) | (x > 2)).data, [True, False, True])
     np.testing.assert_array_equal((~(x > 1)).data, [True, False, False])
+
+
+BINARY_OPERATORS = ["add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow", "lshift", "rshift",
+                    "and", "xor", "or"]
+
+
+def test_every_binary_operator_has_its_reflected_form():
+    missing = [name for name in BINARY_OPERATORS
+               if hasattr(Tensor, f"__{name}__") and not hasattr(Tensor, f"__r{name}__")]
+    assert missing == []
+
+
+REFLECTED = [
+    # (what, the expression with the Tensor on the right, the same with numpy arrays)
+    ("int & int Tensor", lambda t: 6 & t, lambda a: 6 & a),
+    ("int | int Tensor", lambda t: 6 | t, lambda a: 6 | a),
+    ("int ^ int Tensor", lambda t: 6 ^ t, lambda a: 6 ^ a),
+    ("bool & bool Tensor", lambda t: True & (t > 2), lambda a: True & (a > 2)),
+    ("bool | bool Tensor", lambda t: False | (t > 2), lambda a: False | (a > 2)),
+    ("bool ^ bool Tensor", lambda t: True ^ (t > 2), lambda a: True ^ (a > 2)),
+    ("number + Tensor", lambda t: 2.5 + t, lambda a: 2.5 + a),
+    ("number - Tensor", lambda t: 2.5 - t, lambda a: 2.5 - a),
+    ("number * Tensor", lambda t: 2.5 * t, lambda a: 2.5 * a),
+    ("number / Tensor", lambda t: 2.5 / t, lambda a: 2.5 / a),
+    ("number ** Tensor", lambda t: 2.5 ** t, lambda a: 2.5 ** a),
+    ("list @ Tensor", lambda t: [[1.0, 2.0, 3.0, 4.0]] @ t, lambda a: np.array([[1.0, 2.0, 3.0, 4.0]]) @ a),
+    ("number < Tensor", lambda t: 2 < t, lambda a: 2 < a),
+    ("number >= Tensor", lambda t: 2 >= t, lambda a: 2 >= a),
+]
+
+
+@pytest.mark.parametrize("what, expression, reference", REFLECTED, ids=[r[0] for r in REFLECTED])
+def test_reflected_operators_match_numpy(what, expression, reference):
+    data = np.array([1, 2, 3, 7])
+    t = Tensor(data if "int" in what or "bool" in what else data.astype(np.float64))
+    out = expression(t)
+    expected = reference(t.data)
+    assert isinstance(out, Tensor) and out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.data, expected)
+
+
+def test_an_integer_too_large_for_numpys_integers_is_named_with_the_fix():
+    with pytest.raises(DTypeError, match=r"^Tensor: the integer 1180591620717411303424 does not fit numpy's integers "
+                                         r"\(int64, uint64\); pass the data as floats, or pass dtype=np.float64$"):
+        Tensor([1, 2**70])
+    with pytest.raises(DTypeError, match=r"^Tensor: the integer -18446744073709551616 does not fit numpy's integers"):
+        Tensor([[1, 2], [3, -2**64]])
+    with pytest.raises(DTypeError, match=r"^Tensor: the integer 1180591620717411303424 does not fit dtype int64; "
+                                         r"pass dtype=np.float64$"):
+        Tensor([1, 2**70], dtype=np.int64)
+    for dtype in (None, np.float64):
+        with pytest.raises(DTypeError, match=r"^Tensor: an integer of 401 digits does not fit numpy's integers, nor "
+                                             r"float64 \(at most about 1.8e308\); scale the data down first$"):
+            Tensor([1.0, 10**400], dtype=dtype)
+    assert Tensor([1, 2**70], dtype=np.float64).data[1] == 2.0**70  # the fix the message gives works
+
+
+def test_grad_from_a_hook_owns_its_array_so_clipping_leaves_the_callers_array_alone():
+    import nn
+    kept = np.array([3.0, 4.0])
+    x = Tensor(np.zeros(2), requires_grad=True)
+    x.register_hook(lambda g: kept)
+    (x * 1.0).sum().backward()
+    nn.utils.clip_grad_norm_([x], max_norm=1.0)
+    np.testing.assert_allclose(x.grad.data, [0.6, 0.8], rtol=1e-6)  # the norm 5 scaled to 1
+    assert kept.tolist() == [3.0, 4.0]  # the hook's array is the caller's: untouched
+
+
+@pytest.mark.parametrize("on", ["leaf", "non-leaf"])
+def test_clipping_works_when_a_hook_returned_a_read_only_array(on):
+    import nn
+    frozen = np.array([3.0, 4.0])
+    frozen.flags.writeable = False
+    x = Tensor(np.zeros(2), requires_grad=True)
+    y = x if on == "leaf" else x + 0.0  # add passes its gradient on as it is, so the hook's array reaches x
+    y.register_hook(lambda g: frozen)
+    (y + 0.0).sum().backward()
+    nn.utils.clip_grad_value_([x], 1.0)
+    assert x.grad.data.tolist() == [1.0, 1.0] and frozen.tolist() == [3.0, 4.0]
+
+
+def test_grad_from_a_hook_under_create_graph_owns_its_data_and_keeps_its_graph():
+    kept = []
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    remove = x.register_hook(lambda g: kept.append(g * 10) or kept[-1])
+    (x * x).sum().backward(create_graph=True)
+    remove()
+    assert x.grad is not kept[0] and x.grad.grad_fn is not None  # d/dx 10 * 2x, still recorded
+    x.grad.data *= 0.5
+    assert kept[0].data.tolist() == [20.0, 40.0]
+    (gg,) = ag.grad(x.grad.sum(), x)  # d/dx sum(10 * 2x) = 20
+    assert gg.data.tolist() == [20.0, 20.0]
+
+
+SAVED = "saved for backward, was modified by an in-place operation"
+
+
+@pytest.mark.parametrize("change", ["setitem", "+="])
+@pytest.mark.parametrize("kind", ["constant", "result"])
+def test_changing_through_the_tensor_what_an_op_saved_is_refused_at_backward(change, kind):
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    t = Tensor(np.array([3.0, 4.0])) if kind == "constant" else x * 1.0
+    y = (x * t).sum()  # Mul saved t
+    if change == "setitem":
+        t[0] = 10.0
+    else:
+        t += 1.0
+    with pytest.raises(BackwardError, match=r"^Mul: a Tensor of shape \(2,\), " + SAVED):
+        y.backward()
+
+
+def test_setitem_on_the_input_sigmoid_saved_is_refused_and_on_a_copy_is_fine():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * 1.0
+    y = h.sigmoid().sum()  # Sigmoid saved h (and its output)
+    copy = h.detach().numpy().copy()
+    copy[0] = 10.0  # changing a copy touches nothing the graph holds
+    h[0] = 10.0
+    with pytest.raises(BackwardError, match=r"^Sigmoid: a Tensor of shape \(2,\), " + SAVED):
+        y.backward()

@@ -2,6 +2,7 @@
 hand-derived values and central differences; micrograd's semantics (every intermediate keeps its .grad)."""
 from __future__ import annotations
 
+import decimal
 import math
 
 import pytest
@@ -339,3 +340,39 @@ def test_number_zero_keeps_its_sign_in_value_arithmetic():
     assert math.copysign(1.0, (Value(-1.0) * 0.0).data) == -1.0  # -1 * 0.0 = -0.0
     assert math.copysign(1.0, (Value(-1.0) * -0.0).data) == 1.0  # -1 * -0.0 = +0.0, met after 0.0 was used
     assert math.copysign(1.0, (Value(1.0) * -0.0).data) == -1.0
+
+
+def test_sigmoid_and_its_slope_keep_relative_precision_in_both_tails():
+    for x in [-80.0, -40.0, -37.5, -17.3, -1.0, 0.25, 17.3, 37.5, 40.0, 80.0]:
+        with decimal.localcontext() as context:
+            context.prec = 50
+            e = (-decimal.Decimal(x)).exp()
+            value, slope = float(1 / (1 + e)), float(e / (1 + e) ** 2)
+        v = Value(x)
+        y = v.sigmoid()
+        y.backward()
+        assert y.data == pytest.approx(value, rel=4e-16, abs=0)
+        assert v.grad == pytest.approx(slope, rel=8e-16, abs=0)
+
+
+def test_log_of_sigmoid_far_in_the_tail_and_its_second_derivative():
+    x = Value(-40.0)
+    assert x.sigmoid().log().data == pytest.approx(-40.0, rel=1e-15)
+    x = Value(30.0)
+    (slope,) = ag.grad(x.sigmoid(), x, create_graph=True)
+    (curvature,) = ag.grad(slope, x)
+    s, t = 1 / (1 + math.exp(-30.0)), math.exp(-30.0) / (1 + math.exp(-30.0))  # sigmoid(30), sigmoid(-30)
+    assert curvature.data == pytest.approx(s * t * (t - s), rel=1e-13)
+
+
+@pytest.mark.parametrize("text", ["2", b"5", "1e400", "nan", bytearray(b"3")])
+def test_value_refuses_text_even_when_float_could_read_it(text):
+    with pytest.raises(TypeError, match=rf"^Value: expected a number, got {type(text).__name__} .*; convert text "
+                                        r"with float\(\) first"):
+        Value(text)
+
+
+def test_value_of_an_integer_too_large_for_a_float_says_so():
+    with pytest.raises(ValueError, match=r"^Value: the int is too large for a float \(at most about 1.8e308\)"):
+        Value(10 ** 400)
+    assert Value(2 ** 70).data == 2.0 ** 70 and Value(True).data == 1.0

@@ -323,3 +323,41 @@ def test_loss_modules_refuse_unknown_reductions():
 def test_hinge_loss_refuses_a_label_of_magnitude_other_than_one():
     with pytest.raises(ValueError, match=r"expected labels of \+1 and -1, got \[-1.0, 1.0, 2.0\]"):
         F.hinge_loss(_x(4), np.array([1.0, -1.0, 2.0, 1.0]))
+
+
+def test_binary_cross_entropy_of_sigmoid_far_in_the_tail_in_float32():
+    x = Tensor(np.array([-20.0, -20.0], dtype=np.float32), requires_grad=True)
+    loss = F.binary_cross_entropy(x.sigmoid(), np.array([1.0, 0.0]), reduction="none")
+    # -log(sigmoid(-20)) = 20 + log(1 + e**-20) and -log(1 - sigmoid(-20)) = log(1 + e**-20); d/dx = sigmoid(x) - y
+    tail = math.exp(-20.0) / (1 + math.exp(-20.0))
+    np.testing.assert_allclose(loss.data, [20.0, tail], rtol=1e-6)
+    loss.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [tail - 1, tail], rtol=1e-6)
+
+
+def test_bce_with_logits_gradient_keeps_relative_precision_far_in_the_tail():
+    x = Tensor(np.array([-30.0, -30.0]), requires_grad=True)
+    F.binary_cross_entropy_with_logits(x, np.array([0.0, 1.0]), reduction="sum").backward()
+    tail = math.exp(-30.0) / (1 + math.exp(-30.0))  # d/dx = sigmoid(x) - y, sigmoid(-30) = e**-30 / (1 + e**-30)
+    np.testing.assert_allclose(x.grad.data, [tail, tail - 1], rtol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 2), (4,)], ids=["rows", "spatial", "one sample"])
+def test_cross_entropy_sends_a_gradient_to_class_probability_targets_that_require_grad(shape, smoothing, reduction):
+    x = _x(*shape)
+    teacher = Tensor(RNG.standard_normal(shape), requires_grad=True)
+    axis = 0 if len(shape) == 1 else 1
+
+    def loss(x, teacher):  # distillation: the target is itself the output of a learned model
+        return F.cross_entropy(x, F.softmax(teacher, axis=axis), reduction=reduction, label_smoothing=smoothing)
+
+    assert ag.gradcheck(loss, (x, teacher))
+    assert ag.gradgradcheck(loss, (x, teacher))
+    q = Tensor(F.softmax(teacher, axis=axis).data, requires_grad=True)
+    out = F.cross_entropy(x, q, reduction="sum", label_smoothing=smoothing)
+    out.backward()
+    # closed form: dL/dq = -(1 - e) log_softmax(x), the smoothing e mixing q with the uniform 1/C
+    log_probs = x.data - np.log(np.exp(x.data).sum(axis=axis, keepdims=True))
+    np.testing.assert_allclose(q.grad.data, -(1 - smoothing) * log_probs, rtol=1e-12)
