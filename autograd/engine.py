@@ -45,19 +45,28 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
         pending = [(-start.seq, start)]  # a heap: the newest Node with a gradient waiting comes out first
         waiting: dict[Node, Any] = {start: None}  # each Node's summed output gradient (a list for several outputs)
         leaves: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]: handed over after the pass
+        observed = _state.observers  # what watches this thread's ops (profile, detect_anomaly, explain)
+        keeping = wanted.found is None  # backward() keeps gradients for .grad; grad() takes only what it asked for
+        taking = wanted.nodes  # the results grad() asked for, by Node
         while pending:
             node = heappop(pending)[1]
             grads = waiting.pop(node)
             if node._saved is None:
                 raise node.freed_error("grad" if inputs is not None else "backward")
-            if node.n_outputs > 1 or node.hooks is not None or node in wanted.nodes:
+            if node.n_outputs > 1 or node.hooks is not None or (taking and node in taking):
                 grads = _arrived(node, grads, wanted)  # zeros for unused outputs, hooks, grad()'s results
             else:
-                if node.retains_grad and wanted.found is None:  # kept for .grad: every Value, Tensors after retain_grad()
-                    node.retained_grad = node.kind._add_grads(node.retained_grad, grads)
+                if node.retains_grad and keeping:  # kept for .grad: every Value, and Tensors after retain_grad()
+                    kept = node.retained_grad
+                    if node.kind._has_shape:
+                        node.retained_grad = node.kind._add_grads(kept, grads)
+                    else:
+                        node.retained_grad = grads if kept is None else kept + grads
                 grads = (grads,)
-            if _state.observers:
+            if observed:
                 input_grads = _observed_backward(node, grads)
+            elif node.n_outputs == 1:
+                input_grads = node.fn.backward(node, grads[0])
             else:
                 input_grads = node.fn.backward(node, *grads)
             if type(input_grads) is not tuple:
@@ -67,30 +76,33 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
                     f"{node.name}.backward returned {len(input_grads)} gradient(s) but forward took "
                     f"{len(node.inputs)} input(s); return one per forward input, None for those that need none")
             shaped = node.kind._has_shape
-            for i, (inp, needs, g) in enumerate(zip(node.inputs, node.needs_input_grad, input_grads)):
+            for inp, needs, g in zip(node.inputs, node.needs_input_grad, input_grads):
                 if not needs or g is None:
                     continue
                 if shaped:  # a Tensor: summed back over broadcast axes and cast to the input's dtype
                     data = inp.data
                     if type(g) is not ndarray or g.shape != data.shape or g.dtype is not data.dtype:
                         g = inp._fit_grad(g, node)
-                if inp._version < node.seq:  # (always, unless inp was changed in place after this op used it)
-                    parent, index = inp._node, inp._index
-                else:
-                    parent, index = node.parent(i)
+                # the Node that made inp (inp._node, unless inp was changed in place after this op used it)
+                parent = inp._node if inp._version < node.seq else node.parent_of(inp)[0]
                 if parent is None:  # a leaf: its gradients are summed here and handed over after the pass
                     entry = leaves.get(id(inp))
                     if entry is None:
                         leaves[id(inp)] = [inp, g]
                     else:
                         entry[1] = entry[1] + g
-                elif parent not in waiting:  # the first gradient to reach this Node
-                    heappush(pending, (-parent.seq, parent))
-                    waiting[parent] = g if parent.n_outputs == 1 else _one_slot(parent.n_outputs, index, g)
                 elif parent.n_outputs == 1:
-                    waiting[parent] = waiting[parent] + g
-                else:
-                    slots = waiting[parent]
+                    if parent in waiting:
+                        waiting[parent] = waiting[parent] + g
+                    else:  # the first gradient to reach this Node
+                        waiting[parent] = g
+                        heappush(pending, (-parent.seq, parent))
+                else:  # one output of several: its own slot
+                    slots = waiting.get(parent)
+                    if slots is None:
+                        slots = waiting[parent] = [None] * parent.n_outputs
+                        heappush(pending, (-parent.seq, parent))
+                    index = node.parent_of(inp)[1]
                     slots[index] = g if slots[index] is None else slots[index] + g
             if freer is not None:  # free what forward saved (and, for Tensors, the input arrays only the graph keeps)
                 node._saved = None
@@ -98,12 +110,6 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
                 if shaped:
                     node.inputs = node.kind._released(node.inputs, node.seq)
         return _hand_to_leaves(leaves, seeds, wanted)
-
-
-def _one_slot(n_outputs: int, index: int, g: Any) -> list:
-    slots = [None] * n_outputs
-    slots[index] = g
-    return slots
 
 
 class _Wanted:
@@ -147,15 +153,12 @@ def _arrived(node: Node, grads: Any, wanted: _Wanted) -> tuple:
 
 def _hand_to_leaves(leaves: dict, seeds: Sequence[Any], wanted: _Wanted) -> list[Any] | None:
     """Give each leaf its whole gradient (summed over every path): hooks first, then into `.grad`, or to grad()."""
-    shared = {id(s) for s in seeds}  # arrays someone else holds (the user's seed, a hook's result): stored as copies
+    shared = {id(s) for s in seeds}  # arrays someone else holds (the user's seed): stored as copies
     for leaf, g in leaves.values():
         if wanted.found is not None and id(leaf) not in wanted.leaves:
             continue
         for hook in leaf._hooks or ():
-            result = leaf._call_hook(hook, g)
-            if result is not g:
-                shared.add(id(result))
-                g = result
+            g = leaf._call_hook(hook, g)  # (what a hook returns comes back as a copy the gradient owns)
         if wanted.found is not None:
             for i in wanted.leaves[id(leaf)]:
                 wanted.found[i] = g
@@ -183,8 +186,8 @@ def topological_order(roots: Sequence[Node]) -> list[Node]:
     stack = list(seen.values())
     while stack:
         node = stack.pop()
-        for i, needs in enumerate(node.needs_input_grad):
-            parent = node.parent(i)[0] if needs else None
+        for inp, needs in zip(node.inputs, node.needs_input_grad):
+            parent = node.parent_of(inp)[0] if needs else None
             if parent is not None and id(parent) not in seen:
                 seen[id(parent)] = parent
                 stack.append(parent)

@@ -62,12 +62,11 @@ class Node:
         is recorded (a fused op's backward can take a faster array-only path when this is False)."""
         return _state.enabled
 
-    def parent(self, i: int) -> tuple[Node | None, int]:
-        """The Node (and which of its outputs) that made input `i` as this op saw it, (None, 0) for a leaf.
-
-        An input changed in place since (x += 1) now belongs to a newer Node; this still answers with the old one.
-        """
-        return made_by(self.inputs[i], self.seq)
+    def parent_of(self, x: Variable) -> tuple[Node | None, int]:
+        """The Node (and which of its outputs) that made `x`, one of this op's inputs, as this op saw it; (None, 0)
+        for a leaf. An input changed in place since (x += 1) now belongs to a newer Node; this still answers with the
+        one this op used."""
+        return made_by(x, self.seq)
 
     def save_for_backward(self, *items: Any) -> None:
         """Keep input Tensors (or the output array about to be returned) for backward."""
@@ -162,9 +161,6 @@ class Function:
         return _record(cls, args)
 
 
-_new = object.__new__
-
-
 def _record(cls: Any, args: tuple) -> Any:
     """Function.apply without observers: run forward, and record a Node when a gradient will be needed."""
     kind = None
@@ -184,17 +180,7 @@ def _record(cls: Any, args: tuple) -> Any:
                         f"{', '.join(type(a).__name__ for a in args) or 'no arguments'}")
     needs = tuple(needs)
     needs = _needs_cache.setdefault(needs, needs)
-    ctx = _new(Node)
-    ctx.fn = cls
-    ctx.inputs = args
-    ctx.needs_input_grad = needs
-    ctx.kind = kind
-    ctx.seq = next(creation_counter)
-    ctx._saved = ()
-    ctx.retains_grad = kind._keeps_grad
-    ctx.retained_grad = None
-    if _state.scope is not None:
-        ctx.scope = _state.scope
+    ctx = Node(cls, args, needs, kind)
     try:
         out = cls.forward(ctx, *args)
     except ValueError as err:

@@ -206,7 +206,7 @@ class StepRecorder(OpObserver):
                 continue
             if kind._has_shape:
                 g = inp._fit_grad(g, node)
-            key = input_key(node, position)
+            key = input_key(node, inp)
             first = key not in self.grads
             self.grads[key] = g if first else self.grads[key] + g
             loc = None

@@ -19,10 +19,10 @@ def value_key(v: Variable) -> tuple:
     return ("l", id(v)) if v._node is None else ("n", id(v._node), v._index)
 
 
-def input_key(node: Node, i: int) -> tuple:
-    """The key of input `i` of `node` as the op saw it (it may have been changed in place since)."""
-    parent, index = node.parent(i)
-    return ("l", id(node.inputs[i])) if parent is None else ("n", id(parent), index)
+def input_key(node: Node, x: Variable) -> tuple:
+    """The key of `x`, an input of `node`, as the op saw it (it may have been changed in place since)."""
+    parent, index = node.parent_of(x)
+    return ("l", id(x)) if parent is None else ("n", id(parent), index)
 
 
 def output_key(node: Node, index: int = 0) -> tuple:
@@ -47,7 +47,7 @@ def collect(roots: Sequence[Variable]) -> Graph:
     for node in nodes:
         for i, inp in enumerate(node.inputs):
             if isinstance(inp, Variable):
-                values.setdefault(input_key(node, i), inp)
+                values.setdefault(input_key(node, inp), inp)
     graph = Graph(list(roots), nodes, values)
     graph.names = _names(graph)
     return graph
@@ -83,11 +83,11 @@ def _names(graph: Graph) -> dict:
         for i, inp in enumerate(node.inputs):
             if not isinstance(inp, Variable):
                 continue
-            k = input_key(node, i)
+            k = input_key(node, inp)
             if k in names:
                 continue
             given = own_name(inp)
-            parent = node.parent(i)[0]
+            parent = node.parent_of(inp)[0]
             if given:
                 names[k] = given
             elif parent is None and not inp.requires_grad and inp.size == 1:

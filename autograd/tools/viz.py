@@ -90,7 +90,7 @@ def _items(graph: Any, roots: list) -> tuple[dict, list]:
     for node in graph.nodes:
         for i, inp in enumerate(node.inputs):
             if isinstance(inp, Variable):
-                consumers.setdefault(input_key(node, i), []).append(node)
+                consumers.setdefault(input_key(node, inp), []).append(node)
 
     def value_item(key: Any, v: Variable) -> _Item:
         if key in by_key:
@@ -118,7 +118,7 @@ def _items(graph: Any, roots: list) -> tuple[dict, list]:
         for position, inp in enumerate(node.inputs):
             if not isinstance(inp, Variable):
                 continue
-            key = input_key(node, position)
+            key = input_key(node, inp)
             if key[0] == "l" and not inp.requires_grad and key not in root_keys and inp.size == 1 \
                     and not _is_parameter(inp):
                 # a scalar constant is drawn once per use, next to the op that uses it, as micrograd does
