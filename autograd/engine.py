@@ -13,8 +13,8 @@ from typing import Any, Sequence
 from numpy import ndarray
 
 from .errors import BackwardError, GraphFreedError
-from .function import Node, Variable, observers, parent_of
-from .grad_mode import set_grad_enabled
+from .function import Node, Variable, parent_of
+from .grad_mode import _state, set_grad_enabled
 
 
 def topological_order(roots: Sequence[Node]) -> list[Node]:
@@ -91,7 +91,7 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                     else:  # a Value: keep its float (or, under create_graph, Value) gradient as it is
                         old = node.retained_grad
                         node.retained_grad = grads if old is None else old + grads
-                if observers:
+                if _state.observers:
                     input_grads = _observed_backward(node, (grads,))
                 else:
                     input_grads = node.fn.backward(node, grads)
@@ -156,13 +156,13 @@ def _general_backward(node: Node, grads: Any, reduce: bool, handed: set, capture
     if node in node_captures:
         for index, i in node_captures[node]:
             captured[i] = grads[index]
-    if observers:
+    if _state.observers:
         return _observed_backward(node, grads)
     return node.fn.backward(node, *grads)
 
 
 def _observed_backward(node: Node, grads: tuple) -> Any:
-    active = list(observers)
+    active = _state.observers
     tokens = [o.backward_start(node) for o in active]
     input_grads = node.fn.backward(node, *grads)
     for o, token in zip(active, tokens):

@@ -143,7 +143,7 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run the op on `args` and, when something requires grad, record it in the graph."""
-        if observers:
+        if _state.observers:
             return _apply_observed(cls, args)
         return _apply(cls, args)
 
@@ -212,29 +212,11 @@ def _broadcast_error(cls: type, args: tuple) -> ShapeError:
                       "from the right and must be equal or 1); reshape or expand_dims an operand so they line up")
 
 
-class module_scope:
-    """Context manager marking the Nodes made inside as belonging to a module call (nn.Module.__call__ uses it).
-
-    Args:
-        name: the module's dotted name ("layers.0"), "" for the outermost module.
-        type_name: the module's class name ("Linear").
-    """
-
-    def __init__(self, name: str, type_name: str) -> None:
-        self.entry = (name, type_name)
-
-    def __enter__(self) -> None:
-        self.prev = _state.scope
-        _state.scope = (self.prev or ()) + (self.entry,)
-
-    def __exit__(self, *exc: object) -> None:
-        _state.scope = self.prev
-
-
 class OpObserver:
     """Watches every op as it runs, forward and backward: the profiler and anomaly mode are observers.
 
-    Ordinary runs have none and pay one list check per op.
+    Each thread has its own (grad_mode._state.observers, set by `with detect_anomaly()` or `with profile()`); ordinary
+    runs have none and pay one check of that tuple per op.
     """
 
     def forward_start(self, fn: type, args: tuple) -> Any:
@@ -250,11 +232,8 @@ class OpObserver:
         pass
 
 
-observers: list[OpObserver] = []
-
-
 def _apply_observed(cls: type, args: tuple) -> Any:
-    active = list(observers)
+    active = _state.observers
     tokens = [o.forward_start(cls, args) for o in active]
     outputs = _apply(cls, args)
     for o, token in zip(active, tokens):

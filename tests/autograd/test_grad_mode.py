@@ -82,6 +82,17 @@ def test_set_grad_enabled_as_call_context_manager_and_decorator(x):
     assert not f(x).requires_grad and ag.is_grad_enabled()
 
 
+def test_set_grad_enabled_made_before_its_with_block_switches_when_made_and_restores_after(x):
+    switch = ag.set_grad_enabled(False)
+    assert not ag.is_grad_enabled()  # made by a plain call: switched at once, as in PyTorch
+    with switch:
+        assert not (x * 2).requires_grad
+    assert ag.is_grad_enabled()  # the block ends with the mode found when it was made
+    with ag.set_grad_enabled(False) as nothing:  # in a with statement: the switch happens as the block is entered
+        assert nothing is None and not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+
+
 def test_mode_is_restored_after_an_exception():
     with pytest.raises(KeyError):
         with ag.no_grad():
