@@ -28,6 +28,7 @@ class Variable:
     _index = 0     # which output of its Node (class defaults: most values never change them)
     _version = 0   # when it was last changed in place (a creation number, see mark_modified)
     _hooks: list | None = None  # functions called with a leaf's whole gradient (Tensor.register_hook)
+    _made_with_grad_off = False  # made by an op run with grad mode off (backward's error message says so)
 
     @property
     def requires_grad(self) -> bool:
@@ -184,7 +185,9 @@ def _apply(cls: Any, args: tuple) -> Any:
         if "could not be broadcast" in str(err):  # numpy's message names neither the op nor a fix
             raise _broadcast_error(cls, args) from None
         raise
-    if not (state.enabled and True in needs):
+    if not state.enabled:
+        return _made_with_grad_off(kind, out)
+    if True not in needs:
         if type(out) is tuple:
             return tuple([kind._constant(o) for o in out])
         return kind._constant(out)
@@ -202,6 +205,18 @@ def _apply(cls: Any, args: tuple) -> Any:
 
 
 _new_node = object.__new__
+
+
+def _made_with_grad_off(kind: Any, out: Any) -> Any:
+    """The outputs of an op run with grad mode off: constants, marked so that backward can say why they need no grad."""
+    if type(out) is tuple:
+        outs = tuple([kind._constant(o) for o in out])
+        for o in outs:
+            o._made_with_grad_off = True
+        return outs
+    result = kind._constant(out)
+    result._made_with_grad_off = True
+    return result
 
 
 def _broadcast_error(cls: type, args: tuple) -> ShapeError:

@@ -33,6 +33,20 @@ def is_grad_enabled() -> bool:
     return _state.enabled
 
 
+def _grad_mode_was_why(x: Any, what: str) -> str | None:
+    """backward's message for `x` (a `what`: Tensor or Value) that does not require grad, when grad mode is why."""
+    if x._made_with_grad_off:
+        still = "; grad mode is still off: call autograd.set_grad_enabled(True) first" if not _state.enabled else ""
+        return (f"backward: this {what} does not require grad because it was computed with grad mode off (inside "
+                f"no_grad(), or after set_grad_enabled(False)), so no graph was recorded; compute it with grad mode "
+                f"on{still}")
+    if not _state.enabled:
+        return (f"backward: this {what} does not require grad, and grad mode is off (set_grad_enabled(False) was "
+                "called, or a no_grad() block did not end), so no operation records a graph; call "
+                "autograd.set_grad_enabled(True), then compute it from leaves with requires_grad=True")
+    return None
+
+
 def _decorate(fn: F, mode: bool) -> F:
     """`fn` run with grad mode `mode`, the previous mode restored afterwards (the decorator form of every switch)."""
 
