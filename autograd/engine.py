@@ -14,7 +14,7 @@ from numpy import ndarray
 
 from .errors import BackwardError, GraphFreedError
 from .function import Node, Variable, parent_of
-from .grad_mode import _state, set_grad_enabled
+from .grad_mode import _state
 
 
 def topological_order(roots: Sequence[Node]) -> list[Node]:
@@ -54,7 +54,9 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
             else:
                 leaf_captures.setdefault(id(x), []).append(i)
 
-    with set_grad_enabled(create_graph):
+    prev = _state.enabled
+    try:  # not `with set_grad_enabled(...)`: a Ctrl-C landing as its __exit__ starts would leave grad mode switched
+        _state.enabled = bool(create_graph)  # recorded only to differentiate again
         handed: set[int] = set()   # arrays already handed out: storing one of them in a leaf needs a copy
         buffers: dict[Node, Any] = {}  # the summed gradient of each Node's output(s), until the Node is visited
         pending: list[tuple[int, Node]] = []  # Nodes with a gradient waiting, newest (largest seq) popped first
@@ -134,6 +136,8 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
             for hook in list(leaf._hooks):
                 g = leaf._call_hook(hook, g)
             _to_leaf(leaf, g, captured, leaf_captures, handed)
+    finally:
+        _state.enabled = prev
     if captured is None:
         return None
     return [captured.get(i) for i in range(len(inputs))]

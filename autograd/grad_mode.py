@@ -5,7 +5,7 @@ thread records or checks. Each switch is one statement with no call in it, made 
 leaving, and it puts back the value found before. CPython raises KeyboardInterrupt (Ctrl-C) only as a call returns,
 as a loop jumps back or as a function starts, so a Ctrl-C never leaves half a switch behind. The one moment a context
 manager written in Python cannot guard is the start of its own __exit__; there an enclosing block puts the state right
-(a try/finally, as in the decorator forms and nn.Module calls, has no such moment).
+(a try/finally, as in the decorator forms, nn.Module calls and the engine's backward, has no such moment).
 """
 from __future__ import annotations
 

@@ -222,7 +222,8 @@ class Value(Variable):
         """
         if not self._requires_grad:
             raise BackwardError(_grad_mode_was_why(self, "Value") or "backward: this Value does not require grad (it "
-                                "was computed only from constants, Values made with requires_grad=False)")
+                                "is a constant or was computed only from constants: numbers and Values made with "
+                                "requires_grad=False)")
         engine.run_backward([self], [self._seed(grad, create_graph, "backward")], retain_graph or create_graph,
                             create_graph)
 

@@ -6,8 +6,8 @@ KeyboardInterrupt raised at that moment, and the state must be as it was before 
 
 One moment is out of any context manager's hands: the start of its own `__exit__`, before its first line runs (the
 `with` statement does not call it again). A block nested in another one is put right there by the outer block, which
-restores what it found; the tests check that. `try`/`finally` has no such moment: the decorator forms and nn.Module
-calls use it, and nothing is spared them.
+restores what it found; the tests check that. `try`/`finally` has no such moment: the decorator forms, nn.Module
+calls and the backward pass use it, and nothing is spared them.
 """
 from __future__ import annotations
 
@@ -184,3 +184,8 @@ def test_ctrl_c_anywhere_in_a_module_call_leaves_no_scope_set():
     model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
     inputs = ag.Tensor(np.ones((1, 2)))
     assert check_every_moment(lambda: (lambda: model(inputs), None)) > 50
+
+
+def test_ctrl_c_anywhere_in_a_backward_pass_restores_grad_mode():
+    w = ag.Tensor(np.array([0.5, -0.5]), requires_grad=True)
+    assert check_every_moment(lambda: (lambda: ((w * x).tanh().sum()).backward(), None)) > 50
