@@ -13,8 +13,8 @@ from typing import Any, Sequence
 from numpy import ndarray
 
 from .errors import BackwardError, GraphFreedError
-from .function import Node, Variable, freeing_call, freeing_call_of, observers, parent_of
-from .grad_mode import set_grad_enabled
+from .function import Node, Variable, freeing_call, freeing_call_of, parent_of
+from .grad_mode import _state
 
 
 def topological_order(roots: Sequence[Node]) -> list[Node]:
@@ -55,7 +55,9 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                 leaf_captures.setdefault(id(x), []).append(i)
 
     freer = None if retain_graph else freeing_call(inputs is not None, create_graph)  # noted on each Node it frees
-    with set_grad_enabled(create_graph):
+    prev = _state.enabled
+    try:  # not `with set_grad_enabled(...)`: a Ctrl-C landing as its __exit__ starts would leave grad mode switched
+        _state.enabled = bool(create_graph)  # recorded only to differentiate again
         handed: set[int] = set()   # arrays already handed out: storing one of them in a leaf needs a copy
         buffers: dict[Node, Any] = {}  # the summed gradient of each Node's output(s), until the Node is visited
         pending: list[tuple[int, Node]] = []  # Nodes with a gradient waiting, newest (largest seq) popped first
@@ -91,7 +93,7 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
                     else:  # a Value: keep its float (or, under create_graph, Value) gradient as it is
                         old = node.retained_grad
                         node.retained_grad = grads if old is None else old + grads
-                if observers:
+                if _state.observers:
                     input_grads = _observed_backward(node, (grads,))
                 else:
                     input_grads = node.fn.backward(node, grads)
@@ -137,6 +139,8 @@ def run_backward(roots: Sequence[Variable], root_grads: Sequence[Any], retain_gr
             for hook in list(leaf._hooks):
                 g = leaf._call_hook(hook, g)
             _to_leaf(leaf, g, captured, leaf_captures, handed)
+    finally:
+        _state.enabled = prev
     if captured is None:
         return None
     return [captured.get(i) for i in range(len(inputs))]
@@ -159,13 +163,13 @@ def _general_backward(node: Node, grads: Any, reduce: bool, handed: set, capture
     if node in node_captures:
         for index, i in node_captures[node]:
             captured[i] = grads[index]
-    if observers:
+    if _state.observers:
         return _observed_backward(node, grads)
     return node.fn.backward(node, *grads)
 
 
 def _observed_backward(node: Node, grads: tuple) -> Any:
-    active = list(observers)
+    active = _state.observers
     tokens = [o.backward_start(node) for o in active]
     input_grads = node.fn.backward(node, *grads)
     for o, token in zip(active, tokens):

@@ -28,6 +28,7 @@ class Variable:
     _index = 0     # which output of its Node (class defaults: most values never change them)
     _version = 0   # when it was last changed in place (a creation number, see mark_modified)
     _hooks: list | None = None  # functions called with a leaf's whole gradient (Tensor.register_hook)
+    _made_with_grad_off = False  # made by an op run with grad mode off (backward's error message says so)
 
     @property
     def requires_grad(self) -> bool:
@@ -161,7 +162,7 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run the op on `args` and, when something requires grad, record it in the graph."""
-        if observers:
+        if _state.observers:
             return _apply_observed(cls, args)
         return _apply(cls, args)
 
@@ -202,7 +203,9 @@ def _apply(cls: Any, args: tuple) -> Any:
         if "could not be broadcast" in str(err):  # numpy's message names neither the op nor a fix
             raise _broadcast_error(cls, args) from None
         raise
-    if not (state.enabled and True in needs):
+    if not state.enabled:
+        return _made_with_grad_off(kind, out)
+    if True not in needs:
         if type(out) is tuple:
             return tuple([kind._constant(o) for o in out])
         return kind._constant(out)
@@ -222,6 +225,18 @@ def _apply(cls: Any, args: tuple) -> Any:
 _new_node = object.__new__
 
 
+def _made_with_grad_off(kind: Any, out: Any) -> Any:
+    """The outputs of an op run with grad mode off: constants, marked so that backward can say why they need no grad."""
+    if type(out) is tuple:
+        outs = tuple([kind._constant(o) for o in out])
+        for o in outs:
+            o._made_with_grad_off = True
+        return outs
+    result = kind._constant(out)
+    result._made_with_grad_off = True
+    return result
+
+
 def _broadcast_error(cls: type, args: tuple) -> ShapeError:
     shapes = [a.data.shape if isinstance(a, Variable) else a.shape for a in args
               if isinstance(a, Variable) or hasattr(a, "shape")]
@@ -230,29 +245,11 @@ def _broadcast_error(cls: type, args: tuple) -> ShapeError:
                       "from the right and must be equal or 1); reshape or expand_dims an operand so they line up")
 
 
-class module_scope:
-    """Context manager marking the Nodes made inside as belonging to a module call (nn.Module.__call__ uses it).
-
-    Args:
-        name: the module's dotted name ("layers.0"), "" for the outermost module.
-        type_name: the module's class name ("Linear").
-    """
-
-    def __init__(self, name: str, type_name: str) -> None:
-        self.entry = (name, type_name)
-
-    def __enter__(self) -> None:
-        self.prev = _state.scope
-        _state.scope = (self.prev or ()) + (self.entry,)
-
-    def __exit__(self, *exc: object) -> None:
-        _state.scope = self.prev
-
-
 class OpObserver:
     """Watches every op as it runs, forward and backward: the profiler and anomaly mode are observers.
 
-    Ordinary runs have none and pay one list check per op.
+    Each thread has its own (grad_mode._state.observers, set by `with detect_anomaly()` or `with profile()`); ordinary
+    runs have none and pay one check of that tuple per op.
     """
 
     def forward_start(self, fn: type, args: tuple) -> Any:
@@ -268,11 +265,8 @@ class OpObserver:
         pass
 
 
-observers: list[OpObserver] = []
-
-
 def _apply_observed(cls: type, args: tuple) -> Any:
-    active = list(observers)
+    active = _state.observers
     tokens = [o.forward_start(cls, args) for o in active]
     outputs = _apply(cls, args)
     for o, token in zip(active, tokens):
