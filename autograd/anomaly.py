@@ -2,12 +2,13 @@
 
 Inside `detect_anomaly()` every op remembers where in the user's code it was created; backward stops at the first op
 whose gradient is not finite, naming the op, its input shapes and that line. With `check_forward=True` the forward
-pass is checked too. Off by default; when off it costs nothing (no observer is registered).
+pass is checked too. Off by default; when off it costs nothing (the thread has no observer).
 """
 from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -71,19 +72,24 @@ class _AnomalyObserver(OpObserver):
                     f"{_shapes(node.inputs)}); the op was created at {where}")
 
 
-class detect_anomaly:
+class detect_anomaly(threading.local):
     """Context manager: stop at the first NaN/infinity in backward (and in forward with check_forward=True).
+
+    It watches the ops of the thread that entered it. As with no_grad, what to restore is kept per thread (the object is
+    a threading.local) and per entry, and entering or leaving is one assignment, so a Ctrl-C cannot leave it on.
 
     Args:
         check_forward: also check every op's output in the forward pass.
     """
 
+    _entered: tuple | None = None  # (this thread's observers before entering, _entered of the enclosing entry)
+
     def __init__(self, check_forward: bool = False) -> None:
         self.observer = _AnomalyObserver(check_forward)
 
     def __enter__(self) -> detect_anomaly:
-        _state.observers = _state.observers + (self.observer,)
+        self._entered, _state.observers = (_state.observers, self._entered), _state.observers + (self.observer,)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _state.observers = tuple(o for o in _state.observers if o is not self.observer)
+        _state.observers, self._entered = self._entered

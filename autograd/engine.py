@@ -18,7 +18,7 @@ from numpy import ndarray
 
 from .errors import BackwardError
 from .function import Function, Node, freeing_call
-from .grad_mode import _state, set_grad_enabled
+from .grad_mode import _state
 from .variable import Variable
 
 
@@ -41,7 +41,9 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
     start.seq, start.seeds, start.retains_grad = float("inf"), tuple(seeds), False
     wanted = _Wanted(inputs)
     freer = None if retain_graph else freeing_call(inputs is not None, create_graph)  # noted on each Node it frees
-    with set_grad_enabled(create_graph):
+    prev = _state.enabled
+    try:  # not `with set_grad_enabled(...)`: a Ctrl-C landing as its __exit__ starts would leave grad mode switched
+        _state.enabled = bool(create_graph)  # the pass is recorded only to differentiate it again
         pending = [(-start.seq, start)]  # a heap: the newest Node with a gradient waiting comes out first
         waiting: dict[Node, Any] = {start: None}  # each Node's summed output gradient (a list for several outputs)
         leaves: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]: handed over after the pass
@@ -110,6 +112,8 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
                 if shaped:
                     node.inputs = node.kind._released(node.inputs, node.seq)
         return _hand_to_leaves(leaves, seeds, wanted)
+    finally:
+        _state.enabled = prev
 
 
 class _Wanted:
@@ -171,7 +175,7 @@ def _hand_to_leaves(leaves: dict, seeds: Sequence[Any], wanted: _Wanted) -> list
 def _observed_backward(node: Node, grads: tuple) -> Any:
     if node.fn is GraphRoot:  # not an op of the user's graph
         return node.fn.backward(node, *grads)
-    active = list(_state.observers)
+    active = _state.observers
     tokens = [o.backward_start(node) for o in active]
     input_grads = node.fn.backward(node, *grads)
     for o, token in zip(active, tokens):

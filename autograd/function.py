@@ -187,7 +187,9 @@ def _record(cls: Any, args: tuple) -> Any:
         if "could not be broadcast" in str(err):  # numpy's message names neither the op nor a fix
             raise _broadcast_error(cls, args) from None
         raise
-    if not (_state.enabled and True in needs):  # nothing to differentiate: plain results, no Node kept
+    if not _state.enabled:
+        return _made_with_grad_off(kind, out)
+    if True not in needs:  # nothing to differentiate: plain results, no Node kept
         if type(out) is tuple:
             return tuple([kind._constant(o) for o in out])
         return kind._constant(out)
@@ -202,6 +204,18 @@ def _record(cls: Any, args: tuple) -> Any:
     if any(item is o for item in ctx._saved for o in out):
         _mark_saved_outputs(ctx, out)
     return tuple([kind._result(o, ctx, i) for i, o in enumerate(out)])
+
+
+def _made_with_grad_off(kind: Any, out: Any) -> Any:
+    """The outputs of an op run with grad mode off: constants, marked so that backward can say why they need no grad."""
+    if type(out) is tuple:
+        outs = tuple([kind._constant(o) for o in out])
+        for o in outs:
+            o._made_with_grad_off = True
+        return outs
+    result = kind._constant(out)
+    result._made_with_grad_off = True
+    return result
 
 
 def _kind_and_needs(cls: type, args: tuple) -> tuple[type, tuple]:
@@ -250,29 +264,11 @@ def _broadcast_error(cls: type, args: tuple) -> ShapeError:
                       "from the right and must be equal or 1); reshape or expand_dims an operand so they line up")
 
 
-class module_scope:
-    """Context manager marking the Nodes made inside as belonging to a module call (nn.Module.__call__ uses it).
-
-    Args:
-        name: the module's dotted name ("layers.0"), "" for the outermost module.
-        type_name: the module's class name ("Linear").
-    """
-
-    def __init__(self, name: str, type_name: str) -> None:
-        self.entry = (name, type_name)
-
-    def __enter__(self) -> None:
-        self.prev = _state.scope
-        _state.scope = (self.prev or ()) + (self.entry,)
-
-    def __exit__(self, *exc: object) -> None:
-        _state.scope = self.prev
-
-
 class OpObserver:
     """Watches every op as it runs, forward and backward: the profiler, anomaly mode and explain() are observers.
 
-    Observers are per thread (grad_mode's state); ordinary runs have none and pay one check per op.
+    Each thread has its own (grad_mode._state.observers, set by `with detect_anomaly()`, `with profile()`, explain());
+    ordinary runs have none and pay one check of that tuple per op.
     """
 
     def forward_start(self, fn: type, args: tuple) -> Any:
@@ -289,7 +285,7 @@ class OpObserver:
 
 
 def _apply_observed(cls: type, args: tuple) -> Any:
-    active = list(_state.observers)
+    active = _state.observers
     tokens = [o.forward_start(cls, args) for o in active]
     outputs = _record(cls, args)
     for o, token in zip(active, tokens):

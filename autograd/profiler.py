@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 
-
 from .function import OpObserver, Variable
-from .grad_mode import _state
 from .flops import FLOPS, OpCall, _size, register_flops  # noqa: F401  (register_flops is public here)
+from .grad_mode import _state
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -57,7 +56,7 @@ class Event:
 
 
 class profile(OpObserver):
-    """Context manager recording every op run inside it, forward and backward.
+    """Context manager recording every op run inside it, forward and backward, by the thread that entered it.
 
     For each op (`events`): name, phase, input/output shapes, FLOPs (see `FLOPS`; None for an op without a count),
     bytes of the outputs, bytes kept for its backward (what it saved, masks set on ctx, array arguments) and wall
@@ -86,17 +85,21 @@ class profile(OpObserver):
         self._nested = False                    # ops ran inside that backward (create_graph)
         self._after_backward = False            # a backward ended: ops may be the engine's (create_graph)
         self._freed_check: Any = None           # (weakref to) the last Node through backward: freed next
+        self._outer: tuple | None = None        # while recording: the observers of its thread before it was entered
 
     # --- context manager ----------------------------------------------------------------------------------------
     def __enter__(self) -> profile:
-        if self in _state.observers:
+        start = time.perf_counter()
+        if self._outer is not None:
             raise RuntimeError("profile: this profile is already recording; use a new autograd.profile() to nest one")
-        self._start = time.perf_counter()
-        _state.observers = _state.observers + (self,)
+        self._start = start
+        # one assignment, after the check with no call in between: neither a Ctrl-C nor another thread entering this
+        # profile at the same moment can come between them (CPython switches threads only at calls and loops)
+        self._outer, _state.observers = _state.observers, _state.observers + (self,)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _state.observers = tuple(o for o in _state.observers if o is not self)
+        _state.observers, self._outer = self._outer, None
         self.wall_seconds += time.perf_counter() - self._start
         self._check_freed()
         self._backward_node = None
@@ -152,7 +155,7 @@ class profile(OpObserver):
         in_shapes = [_shape(a) for a in node.inputs]
         out_shapes = [np.shape(g) for g in grads_out]
         flops = _count(node.name, 1, OpCall(node.inputs, in_shapes, out_shapes, node.needs_input_grad, node))
-        if flops is not None and node.kind._has_shape:
+        if flops is not None and node.kind._reduces_grad:
             for shape, needs, g in zip(in_shapes, node.needs_input_grad, grads_in):
                 if needs and g is not None and not isinstance(g, Variable) and np.shape(g) != shape:
                     flops += np.size(g) - _size(shape)  # the engine sums it back over the broadcast axes

@@ -16,7 +16,7 @@ from . import engine, inplace
 from .errors import BackwardError, DTypeError, GraphFreedError, ShapeError
 from .function import Node, Variable
 from .variable import made_by
-from .grad_mode import _state
+from .grad_mode import _grad_mode_was_why, _state
 from .ops import elementwise as ew
 from .ops import reduce as rd
 from .ops import shape as sh
@@ -352,8 +352,9 @@ class Tensor(Variable):
             create_graph: record the backward pass itself, so the gradients can be differentiated again.
         """
         if not self._requires_grad:
-            raise BackwardError("backward: this Tensor does not require grad (no input of the computation had "
-                                "requires_grad=True); create the leaves with requires_grad=True")
+            raise BackwardError(_grad_mode_was_why(self, "Tensor") or "backward: this Tensor does not require grad (no "
+                                "input of the computation had requires_grad=True); create the leaves with "
+                                "requires_grad=True")
         grad = self._seed(grad, create_graph, "backward")
         engine.run_backward([self], [grad], retain_graph or create_graph, create_graph)
 

@@ -13,6 +13,7 @@ from typing import Any
 from . import engine
 from .errors import BackwardError
 from .function import Function, Node, Variable
+from .grad_mode import _grad_mode_was_why
 from .variable import mark_modified
 from .ops.elementwise import Add, Mul
 
@@ -239,8 +240,9 @@ class Value(Variable):
             create_graph: record the backward pass itself, so the gradients can be differentiated again.
         """
         if not self._requires_grad:
-            raise BackwardError("backward: this Value does not require grad (it was computed under no_grad() or "
-                                "only from constants)")
+            raise BackwardError(_grad_mode_was_why(self, "Value") or "backward: this Value does not require grad (it "
+                                "is a constant or was computed only from constants: numbers and Values made with "
+                                "requires_grad=False)")
         engine.run_backward([self], [self._seed(grad, create_graph, "backward")], retain_graph or create_graph,
                             create_graph)
 

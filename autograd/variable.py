@@ -25,6 +25,7 @@ class Variable:
     _index = 0     # which output of its Node (class defaults: most values never change them)
     _version = 0   # the creation number of its latest in-place change (0: never changed)
     _hooks: list | None = None  # functions called with a leaf's whole gradient (register_hook)
+    _made_with_grad_off = False  # made by an op run with grad mode off (backward's error message says so)
 
     @property
     def requires_grad(self) -> bool:

@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from run import chain_tensor, median_time, row  # noqa: E402
 
-from autograd import Tensor, function  # noqa: E402
+from autograd import Tensor  # noqa: E402
+from autograd.grad_mode import _state  # noqa: E402
 
 
 def wp(repeat: int = 50) -> None:
@@ -32,7 +33,7 @@ def wp(repeat: int = 50) -> None:
     import autograd.profiler as profiler
     with profiler.profile() as prof:
         chain_tensor(x)
-    assert function.observers == [], "a finished profile must leave no observer behind"
+    assert _state.observers == (), "a finished profile must leave no observer behind"
     recorded = f"{len(prof.events):,} events, {prof.flops():,} FLOPs counted"
     del prof
     after = median_time(lambda: chain_tensor(x), repeat=repeat, warmup=5)

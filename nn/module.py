@@ -12,7 +12,7 @@ import numpy as np
 
 from autograd import Tensor
 from autograd.errors import AutogradError
-from autograd.function import mark_modified, module_scope
+from autograd.function import mark_modified
 from autograd.grad_mode import _state
 
 
@@ -251,14 +251,17 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        outer = _state.scope
+        outer = _state.scope  # the module calls this one is inside; ops made in forward note it (Node.scope)
         if outer is None:
             self._name_parameters()
             name = ""
         else:
             name = self.__dict__.get("_scope_name", type(self).__name__.lower())
-        with module_scope(name, type(self).__name__):
+        try:  # set inside the try, put back in the finally: nothing, not even a Ctrl-C, can leave it set
+            _state.scope = (outer or ()) + ((name, type(self).__name__),)
             return self.forward(*args, **kwargs)
+        finally:
+            _state.scope = outer
 
     def _name_parameters(self) -> None:
         """Called on the outermost module: give every sub-module and parameter its dotted name (for drawings)."""

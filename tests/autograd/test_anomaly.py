@@ -2,12 +2,14 @@
 input shapes and the user's line that created it."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
 import autograd as ag
 from autograd.anomaly import AnomalyError
-from autograd.function import observers
+from autograd.grad_mode import _state
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log(0), sqrt'(0): the NaNs these tests hunt
 
@@ -47,11 +49,11 @@ def test_forward_not_checked_by_default():
 
 
 def test_anomaly_mode_leaves_no_observer_behind():
-    before = list(observers)
+    before = _state.observers
     with pytest.raises(AnomalyError):
         with ag.detect_anomaly(check_forward=True):
             ag.Tensor(np.array([0.0]), requires_grad=True).log()
-    assert observers == before
+    assert _state.observers == before
 
 
 def test_finite_backward_passes_through_anomaly_mode_with_correct_gradient():
@@ -68,3 +70,72 @@ def test_value_graph_anomaly():
         with pytest.raises(AnomalyError) as err:
             b.backward()
     assert "Exp.backward" in str(err.value) and "b = (a * 1.0).exp()" in str(err.value)
+
+
+# --- one thread's anomaly mode is its own -------------------------------------------------------------------------------
+def start(work):
+    """Run `work()` in another thread; returns the thread and a dict that gets what it returned or raised."""
+    result = {}
+
+    def target():
+        try:
+            result["value"] = work()
+        except BaseException as err:  # handed back to the test, which checks it
+            result["value"] = err
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, result
+
+
+def sqrt_backward_at_zero():
+    x = ag.Tensor(np.array([0.0, 1.0]), requires_grad=True)
+    x.sqrt().sum().backward()  # the gradient 0.5 / sqrt(0) is infinite
+    return x.grad.data
+
+
+def test_anomaly_mode_in_one_thread_leaves_another_unchecked():
+    with ag.detect_anomaly():
+        thread, result = start(sqrt_backward_at_zero)  # runs while this thread is inside detect_anomaly()
+        thread.join(timeout=30)
+        assert isinstance(result["value"], np.ndarray), f"the other thread got {result['value']!r}"
+        assert np.isinf(result["value"][0])
+        with pytest.raises(AnomalyError):  # this thread's ops are still checked
+            sqrt_backward_at_zero()
+
+
+def test_anomaly_mode_entered_in_another_thread_checks_that_thread_only():
+    inside, done = threading.Event(), threading.Event()
+
+    def checked():
+        with ag.detect_anomaly():
+            inside.set()
+            done.wait(timeout=30)
+            return sqrt_backward_at_zero()
+
+    thread, result = start(checked)
+    assert inside.wait(timeout=30)
+    try:
+        assert np.isinf(sqrt_backward_at_zero()[0])  # this thread is not checked
+    finally:
+        done.set()
+        thread.join(timeout=30)
+    assert isinstance(result["value"], AnomalyError)
+
+
+def test_one_detect_anomaly_object_used_by_two_threads_at_once():
+    anomaly = ag.detect_anomaly()
+    together = threading.Barrier(2, timeout=30)
+
+    def use():
+        with anomaly:
+            together.wait()  # both inside
+            with pytest.raises(AnomalyError):
+                sqrt_backward_at_zero()
+            together.wait()  # both still inside: neither exit may undo the other's entry
+        return _state.observers
+
+    thread, result = start(use)
+    mine = use()
+    thread.join(timeout=30)
+    assert mine == () and result["value"] == ()

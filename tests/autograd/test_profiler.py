@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import gc
+import threading
 
 import numpy as np
 import pytest
 
 import autograd as ag
-from autograd import Function, Tensor, Value, function, profiler
+from autograd import Function, Tensor, Value, profiler
+from autograd.grad_mode import _state
 
 F64 = np.float64
 
@@ -286,12 +288,58 @@ def test_every_op_of_the_project_has_a_count():
 
 # --- observing costs nothing afterwards -------------------------------------------------------------------------------
 def test_profile_removes_its_observer_even_when_the_block_raises():
-    assert function.observers == []
+    assert _state.observers == ()
     with pytest.raises(ZeroDivisionError):
         with ag.profile():
-            assert len(function.observers) == 1
+            assert len(_state.observers) == 1
             1 / 0
-    assert function.observers == []
+    assert _state.observers == ()
+
+
+def test_a_profile_records_only_the_ops_of_its_own_thread():
+    inside, done = threading.Event(), threading.Event()
+    seen = {}
+
+    def other_thread():
+        with ag.profile() as other:
+            inside.set()
+            done.wait(timeout=30)
+            randn(2, 2) @ randn(2, 2)
+        seen["ops"] = [e.op for e in other.events]
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    assert inside.wait(timeout=30)
+    try:
+        with ag.profile() as prof:
+            (randn(3, requires_grad=True).exp()).sum().backward()
+    finally:
+        done.set()
+        thread.join(timeout=30)
+    assert [(e.op, e.phase) for e in prof.events] == [("Exp", "forward"), ("Sum", "forward"), ("Sum", "backward"),
+                                                      ("Exp", "backward")]
+    assert seen["ops"] == ["MatMul"]
+
+
+def test_one_profile_cannot_record_two_threads_at_once():
+    prof, entered, done = ag.profile(), threading.Event(), threading.Event()
+
+    def record():
+        with prof:
+            entered.set()
+            done.wait(timeout=30)
+
+    thread = threading.Thread(target=record)
+    thread.start()
+    assert entered.wait(timeout=30)
+    try:
+        with pytest.raises(RuntimeError, match="already recording"):
+            with prof:
+                pass
+        assert _state.observers == ()
+    finally:
+        done.set()
+        thread.join(timeout=30)
 
 
 def test_two_profiles_record_the_same_ops_and_one_cannot_be_entered_twice():
