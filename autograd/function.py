@@ -143,7 +143,14 @@ class Function:
     backward(ctx, *grads) -> one gradient per forward input (None for inputs that need none).
 
     Then call `MyOp.apply(*inputs)`. The first line of the docstring states the derivative; `explain()` shows it.
+
+    Optionally, `flops(c)` says how many floating-point operations the op costs, for the profiler: `c` describes one
+    call (`c.out`: elements of the output, `c.size(i)`: of input i, `c.in_shapes`, `c.out_shapes`, `c.args`) and it
+    returns (forward FLOPs, backward FLOPs), the backward either one number or one per forward input (the profiler
+    adds those of the inputs that need a gradient). Without it the profiler reports the op as "no count".
     """
+
+    flops = None
 
     @staticmethod
     def forward(ctx: Node, *args: Any) -> Any:

@@ -155,7 +155,7 @@ class profile(OpObserver):
         in_shapes = [_shape(a) for a in node.inputs]
         out_shapes = [np.shape(g) for g in grads_out]
         flops = _count(node.name, 1, OpCall(node.inputs, in_shapes, out_shapes, node.needs_input_grad, node))
-        if flops is not None and node.kind._reduces_grad:
+        if flops is not None and node.kind._has_shape:
             for shape, needs, g in zip(in_shapes, node.needs_input_grad, grads_in):
                 if needs and g is not None and not isinstance(g, Variable) and np.shape(g) != shape:
                     flops += np.size(g) - _size(shape)  # the engine sums it back over the broadcast axes
