@@ -31,8 +31,8 @@ __all__ = [
 _LAZY = {
     "draw": ("tools.viz", "draw"),
     "explain": ("tools.explain", "explain"),
-    "profile": ("profiler", "profile"),
-    "detect_anomaly": ("anomaly", "detect_anomaly"),
+    "profile": ("tools.profiler", "profile"),
+    "detect_anomaly": ("tools.anomaly", "detect_anomaly"),
 }
 
 
@@ -43,7 +43,7 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(f".{module_name}", __name__), attr)
         globals()[name] = value
         return value
-    if name in ("tools", "profiler", "anomaly", "cost"):
+    if name == "tools":
         import importlib
         return importlib.import_module(f".{name}", __name__)
     from .pytorch_names import FUNCTIONS

@@ -41,9 +41,9 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
     start.seq, start.seeds, start.retains_grad = float("inf"), tuple(seeds), False
     wanted = _Wanted(inputs)
     freer = None if retain_graph else freeing_call(inputs is not None, create_graph)  # noted on each Node it frees
-    prev = _state.enabled
+    prev = _state.enabled, _state.in_backward
     try:  # not `with set_grad_enabled(...)`: a Ctrl-C landing as its __exit__ starts would leave grad mode switched
-        _state.enabled = bool(create_graph)  # the pass is recorded only to differentiate it again
+        _state.enabled, _state.in_backward = bool(create_graph), True  # recorded only to differentiate it again
         pending = [(-start.seq, start)]  # a heap: the newest Node with a gradient waiting comes out first
         waiting: dict[Node, Any] = {start: None}  # each Node's summed output gradient (a list for several outputs)
         leaves: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]: handed over after the pass
@@ -113,7 +113,7 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
                     node.inputs = node.kind._released(node.inputs, node.seq)
         return _hand_to_leaves(leaves, seeds, wanted)
     finally:
-        _state.enabled = prev
+        _state.enabled, _state.in_backward = prev
 
 
 class _Wanted:

@@ -1,5 +1,25 @@
-"""The errors autograd raises. Each subclasses the builtin that fits, so `except ValueError` still catches them."""
+"""The errors autograd raises. Each subclasses the builtin that fits, so `except ValueError` still catches them.
+
+Also where in the user's code a message or warning should point: the first frame outside this project's packages.
+"""
 from __future__ import annotations
+
+import os
+import sys
+from types import FrameType
+
+# The folders of the project's three packages: a frame outside them is the user's code.
+PACKAGE_DIRS = tuple(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + name + os.sep
+                     for name in ("autograd", "nn", "optim"))
+
+
+def user_frame(frame: FrameType | None = None, also: tuple = ()) -> tuple[FrameType | None, int]:
+    """The innermost frame outside autograd, nn and optim (and the folders in `also`), from `frame` (the caller's by
+    default) outwards, and how many frames out it is (a `stacklevel` for warnings.warn, counted from the caller)."""
+    frame, level = frame or sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIRS + also):
+        frame, level = frame.f_back, level + 1
+    return frame, level
 
 
 class AutogradError(Exception):

@@ -23,6 +23,7 @@ class _GradState(threading.local):
     scope = None      # the nn.Module calls the running op is inside, innermost last (set by nn.Module.__call__)
     observers = ()    # the OpObservers watching this thread's ops (anomaly mode, profiles), innermost last; a tuple,
     #                   replaced and never changed in place, so entering or leaving one is a single assignment
+    in_backward = False  # the engine's backward pass is running on this thread (what it records is backward's)
 
 
 _state = _GradState()

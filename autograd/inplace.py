@@ -120,3 +120,8 @@ class SetItem(Function):
         (kept,) = ctx.saved_tensors
         index = ctx.inputs[2]
         return grad * kept, grad[index], None
+
+    @staticmethod
+    def flops(c):
+        """x[index] = v: a copy, no arithmetic; backward masks x's gradient (N), picks v's (0)"""
+        return 0, (c.size(0), 0, 0)

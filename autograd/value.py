@@ -43,6 +43,11 @@ class Pow(Function):
             return grad * (n * math.inf), None  # the slope of x**n at 0 for 0 < n < 1 is infinite (as numpy says)
         return grad * n * x ** (n - 1), None
 
+    @staticmethod
+    def flops(c):
+        """x ** n: 1; backward n * x**(n-1) * grad (4)"""
+        return 1, (4, 0)
+
 
 class Exp(Function):
     """y = exp(x);  dy/dx = exp(x) = y"""
@@ -57,6 +62,11 @@ class Exp(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * y
+
+    @staticmethod
+    def flops(c):
+        """exp: 1; backward grad*y (1)"""
+        return 1, (1,)
 
 
 class Log(Function):
@@ -74,6 +84,11 @@ class Log(Function):
         (x,) = ctx.saved_tensors
         return grad / x
 
+    @staticmethod
+    def flops(c):
+        """log: 1; backward grad/x (1)"""
+        return 1, (1,)
+
 
 class Tanh(Function):
     """y = tanh(x);  dy/dx = 1 - y**2"""
@@ -89,6 +104,11 @@ class Tanh(Function):
         (y,) = ctx.saved_tensors
         return grad * (1 - y * y)
 
+    @staticmethod
+    def flops(c):
+        """tanh: 1; backward grad*(1-y*y) (3)"""
+        return 1, (3,)
+
 
 class ReLU(Function):
     """y = max(x, 0);  dy/dx = 1 if x > 0 else 0"""
@@ -103,6 +123,11 @@ class ReLU(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * (1.0 if y > 0 else 0.0)
+
+    @staticmethod
+    def flops(c):
+        """a comparison; backward grad*mask (1)"""
+        return 1, (1,)
 
 
 def _sigmoid(x: float) -> float:
@@ -127,8 +152,13 @@ class Sigmoid(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         # 1 - y rounds to 0 once y rounds to 1 (x > 37); sigmoid(-x), the same number, keeps its digits
-        complement = (-x).sigmoid() if isinstance(x, Value) else _sigmoid(-x)
+        complement = (-x).sigmoid() if ctx.create_graph else _sigmoid(-x)
         return grad * y * complement
+
+    @staticmethod
+    def flops(c):
+        """|x|, exp, 1 + e, a choice and a division: 5; backward grad*y*sigmoid(-x) (7)"""
+        return 5, (7,)
 
 
 class Value(Variable):

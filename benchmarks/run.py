@@ -368,7 +368,7 @@ def _workloads(depth: int) -> dict:
         return run
 
     def profile_workload() -> None:
-        # in a process of its own, so its first timing really runs before autograd.profiler is imported
+        # in a process of its own, so its first timing really runs before autograd.tools.profiler is imported
         sys.stdout.flush()
         subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "workloads_profile.py")], check=True)
 

@@ -1,6 +1,6 @@
 """WP: the profiler costs nothing when it is not recording.
 
-The W4 chain (1,000 elementwise ops on a (4,) tensor, then backward) is timed before `autograd.profiler` is imported,
+The W4 chain (1,000 elementwise ops on a (4,) tensor, then backward) is timed before `autograd.tools.profiler` is imported,
 again after importing it and recording one profile, and once inside a profile (what recording costs). benchmarks/run.py
 runs this file in a process of its own, so the first timing is free of the profiler; when wp() is called from a process
 that imported it already, the first row says so and measures the engine with no profile recording.
@@ -25,12 +25,12 @@ from autograd.grad_mode import _state  # noqa: E402
 
 def wp(repeat: int = 50) -> None:
     print("WP  profiler overhead: the W4 chain (1,000 elementwise ops on a (4,) float64 tensor, then backward)")
-    fresh = "autograd.profiler" not in sys.modules
+    fresh = "autograd.tools.profiler" not in sys.modules
     x = Tensor(np.linspace(-1, 1, 4), requires_grad=True)
     before = median_time(lambda: chain_tensor(x), repeat=repeat, warmup=5)
-    row("no profiler " + ("(autograd.profiler not imported)" if fresh else "(observers empty)"), before)
+    row("no profiler " + ("(autograd.tools.profiler not imported)" if fresh else "(observers empty)"), before)
 
-    import autograd.profiler as profiler
+    import autograd.tools.profiler as profiler
     with profiler.profile() as prof:
         chain_tensor(x)
     assert _state.observers == (), "a finished profile must leave no observer behind"

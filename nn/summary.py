@@ -42,7 +42,7 @@ class Summary:
                 "input_bytes": self.input_bytes, "uncounted": list(self.uncounted)}
 
     def _cells(self) -> tuple[list[str], list[list[str]]]:
-        from autograd.profiler import format_bytes as _bytes, format_count as _si
+        from autograd.tools.profiler import format_bytes as _bytes, format_count as _si
         head = ["layer (type)", "output shape", "params", "trainable", "forward FLOPs", "activations"]
         body = [["  " * r["depth"] + (r["name"] or "(model)") + f" ({r['type']})", _shape(r["output_shape"]),
                  f"{r['params']:,}", f"{r['trainable']:,}", _si(r["flops"]), _bytes(r["activation_bytes"])]
@@ -50,7 +50,7 @@ class Summary:
         return head, body
 
     def _footer(self) -> list[str]:
-        from autograd.profiler import format_bytes as _bytes, format_count as _si
+        from autograd.tools.profiler import format_bytes as _bytes, format_count as _si
         n = self.total_params
         lines = [f"total params: {n:,}  (trainable {self.trainable_params:,}, non-trainable "
                  f"{n - self.trainable_params:,})",
@@ -104,7 +104,7 @@ def summary(model: Module, input: Any, mode: str = "eval", depth: int | None = N
         raise TypeError(f"summary: expected an nn.Module, got {type(model).__name__}")
     if mode not in ("eval", "train"):
         raise ValueError(f"summary: mode must be 'eval' or 'train', got {mode!r}")
-    from autograd.profiler import profile  # here, not at import: `import nn` leaves the profiler unloaded
+    from autograd.tools.profiler import profile  # here, not at import: `import nn` leaves the profiler unloaded
     x = _example(input, seed)
     modes = {id(m): m.training for m in model.modules()}
     buffers = [(b, b.data.copy()) for b in model.buffers()]

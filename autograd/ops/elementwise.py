@@ -19,6 +19,11 @@ class Add(Function):
     def backward(ctx, grad):
         return grad, grad
 
+    @staticmethod
+    def flops(c):
+        """a + b: 1 per output; the gradient passes through"""
+        return c.out, (0, 0)
+
 
 class Sub(Function):
     """z = a - b;  dz/da = 1,  dz/db = -1"""
@@ -30,6 +35,11 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, -grad
+
+    @staticmethod
+    def flops(c):
+        """a - b: 1 per output; backward negates b's gradient (1 per output)"""
+        return c.out, (0, c.out)
 
 
 class Mul(Function):
@@ -45,6 +55,11 @@ class Mul(Function):
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
         return (grad * b if da else None), (grad * a if db else None)
+
+    @staticmethod
+    def flops(c):
+        """a * b: 1 per output; backward grad*b and grad*a (1 per output each)"""
+        return c.out, (c.out, c.out)
 
 
 class Div(Function):
@@ -64,6 +79,11 @@ class Div(Function):
         da, db = ctx.needs_input_grad
         return (grad / b if da else None), (-grad * a / (b * b) if db else None)
 
+    @staticmethod
+    def flops(c):
+        """a / b: 1 per output; backward grad/b (1 per output), -grad*a/(b*b) (4)"""
+        return c.out, (c.out, 4 * c.out)
+
 
 class Neg(Function):
     """z = -a;  dz/da = -1"""
@@ -75,6 +95,11 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+    @staticmethod
+    def flops(c):
+        """-a: 1 per output; backward negates (1)"""
+        return c.out, (c.out,)
 
 
 class Pow(Function):
@@ -97,6 +122,11 @@ class Pow(Function):
         da = grad * b * a ** (b - 1 + ((a == 0) & (b == 0))) if da else None
         return da, (grad * z * np.log(a) if db else None)
 
+    @staticmethod
+    def flops(c):
+        """a ** b: 1 per output; backward b*a**(b-1)*grad (4 per output), z*log(a)*grad (3)"""
+        return c.out, (4 * c.out, 3 * c.out)
+
 
 class Exp(Function):
     """y = exp(x);  dy/dx = exp(x) = y"""
@@ -111,6 +141,11 @@ class Exp(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * y
+
+    @staticmethod
+    def flops(c):
+        """exp: 1 per output; backward grad*y (1)"""
+        return c.out, (c.out,)
 
 
 class Log(Function):
@@ -128,6 +163,11 @@ class Log(Function):
         (x,) = ctx.saved_tensors
         return grad / x
 
+    @staticmethod
+    def flops(c):
+        """log: 1 per output; backward grad/x (1)"""
+        return c.out, (c.out,)
+
 
 class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 sqrt(x)) = 0.5 / y"""
@@ -144,6 +184,11 @@ class Sqrt(Function):
         (y,) = ctx.saved_tensors
         return grad * 0.5 / y
 
+    @staticmethod
+    def flops(c):
+        """sqrt: 1 per output; backward grad*0.5/y (2)"""
+        return c.out, (2 * c.out,)
+
 
 class Sin(Function):
     """y = sin(x);  dy/dx = cos(x)"""
@@ -157,6 +202,11 @@ class Sin(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * np.cos(x)
+
+    @staticmethod
+    def flops(c):
+        """sin: 1 per output; backward grad*cos(x) (2)"""
+        return c.out, (2 * c.out,)
 
 
 class Cos(Function):
@@ -172,6 +222,11 @@ class Cos(Function):
         (x,) = ctx.saved_tensors
         return -grad * np.sin(x)
 
+    @staticmethod
+    def flops(c):
+        """cos: 1 per output; backward -grad*sin(x) (3)"""
+        return c.out, (3 * c.out,)
+
 
 class Tanh(Function):
     """y = tanh(x);  dy/dx = 1 - tanh(x)**2 = 1 - y**2"""
@@ -186,6 +241,11 @@ class Tanh(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * (1 - y * y)
+
+    @staticmethod
+    def flops(c):
+        """tanh: 1 per output; backward grad*(1-y*y) (3)"""
+        return c.out, (3 * c.out,)
 
 
 def sigmoid(x):
@@ -212,8 +272,13 @@ class Sigmoid(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         # 1 - y rounds to 0 once y rounds to 1 (x > 17 in float32); sigmoid(-x), the same number, keeps its digits
-        complement = sigmoid(-x) if isinstance(x, np.ndarray) else Sigmoid.apply(-x)
+        complement = Sigmoid.apply(-x) if ctx.create_graph else sigmoid(-x)
         return grad * y * complement
+
+    @staticmethod
+    def flops(c):
+        """|x|, exp(-|x|), 1 + e, a choice and a division: 5 per output; backward grad*y*sigmoid(-x) (7)"""
+        return 5 * c.out, (7 * c.out,)
 
 
 class ReLU(Function):
@@ -230,6 +295,11 @@ class ReLU(Function):
         (mask,) = ctx.saved_tensors
         return grad * mask
 
+    @staticmethod
+    def flops(c):
+        """max(x, 0): 1 comparison per output; backward grad*mask (1)"""
+        return c.out, (c.out,)
+
 
 class Abs(Function):
     """y = |x|;  dy/dx = sign(x)  (0 at x = 0)"""
@@ -243,6 +313,11 @@ class Abs(Function):
     def backward(ctx, grad):
         (sign,) = ctx.saved_tensors
         return grad * sign
+
+    @staticmethod
+    def flops(c):
+        """|x|: 1 per output; backward grad*sign (1)"""
+        return c.out, (c.out,)
 
 
 class Clip(Function):
@@ -264,6 +339,11 @@ class Clip(Function):
         (mask,) = ctx.saved_tensors
         return grad * mask, None, None
 
+    @staticmethod
+    def flops(c):
+        """1 comparison per bound per output; backward grad*mask (1)"""
+        return c.out * ((c.args[1] is not None) + (c.args[2] is not None)), (c.out, 0, 0)
+
 
 class Maximum(Function):
     """z = maximum(a, b);  dz/da = 1 where a > b (1/2 on ties),  dz/db = 1 where b > a (1/2 on ties)"""
@@ -278,6 +358,11 @@ class Maximum(Function):
     def backward(ctx, grad):
         (share,) = ctx.saved_tensors
         return grad * share, grad * (1 - share)
+
+    @staticmethod
+    def flops(c):
+        """1 comparison per output; backward grad*share (1), grad*(1-share) (2)"""
+        return c.out, (c.out, 2 * c.out)
 
 
 class Minimum(Function):
@@ -294,6 +379,11 @@ class Minimum(Function):
         (share,) = ctx.saved_tensors
         return grad * share, grad * (1 - share)
 
+    @staticmethod
+    def flops(c):
+        """1 comparison per output; backward grad*share (1), grad*(1-share) (2)"""
+        return c.out, (c.out, 2 * c.out)
+
 
 class Where(Function):
     """z = where(cond, a, b);  dz/da = 1 where cond, dz/db = 1 where not cond"""
@@ -307,6 +397,11 @@ class Where(Function):
         cond = ctx.inputs[0]
         return None, np.where(cond, grad, 0), np.where(cond, 0, grad)
 
+    @staticmethod
+    def flops(c):
+        """selection only, no arithmetic"""
+        return 0, (0, 0, 0)
+
 
 class Cast(Function):
     """y = x.astype(dtype);  dy/dx = 1 (the engine casts every gradient to its input's dtype)"""
@@ -318,3 +413,8 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, None
+
+    @staticmethod
+    def flops(c):
+        """a change of dtype, no arithmetic"""
+        return 0, (0, 0)

@@ -39,6 +39,12 @@ class MatMul(Function):
             gb = gb.reshape(gb.shape[:-1])  # (..., n, 1) back to a column of the vector's length
         return ga, gb
 
+    @staticmethod
+    def flops(c):
+        """(..., n, k) @ (k, m): 2*n*k*m per batch element; backward grad @ b.T and a.T @ grad cost the same each"""
+        products = 2 * c.out * c.in_shapes[0][-1]  # each of the outputs is a length-k dot product: k multiply-adds
+        return products, (products, products)
+
 
 def check_matmul_shapes(s: tuple, t: tuple) -> None:
     if len(s) == 0 or len(t) == 0:

@@ -13,18 +13,16 @@ from typing import Callable
 
 import numpy as np
 
-from ..anomaly import _PACKAGE_DIRS
+from ..errors import user_frame
 
-_LIBRARY_DIRS = _PACKAGE_DIRS + (os.path.dirname(np.__file__) + os.sep,)
+_NUMPY_DIR = (os.path.dirname(np.__file__) + os.sep,)
 
 
 def _warn_at_user_line(message: str) -> None:
     """A RuntimeWarning attributed to the first frame outside autograd, nn, optim and numpy: the user's line (what
     Python 3.12's skip_file_prefixes does, walked by hand for 3.10 and 3.11)."""
-    frame, level = sys._getframe(1), 2  # level 2 is our caller's frame
-    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, RuntimeWarning, stacklevel=level)
+    _, level = user_frame(sys._getframe(1), also=_NUMPY_DIR)
+    warnings.warn(message, RuntimeWarning, stacklevel=level + 1)  # + 1: counted from this function
 
 
 def numpy_warnings_as(messages: dict[str, str]) -> Callable:

@@ -53,6 +53,11 @@ class Sum(Function):
     def backward(ctx, grad):
         return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]), None, None
 
+    @staticmethod
+    def flops(c):
+        """N - M additions for N inputs and M outputs; backward spreads the gradient (0)"""
+        return c.size(0) - c.out, (0, 0, 0)
+
 
 class Mean(Function):
     """y = mean(x, axis);  dy/dx = 1/n for each of the n averaged elements"""
@@ -67,6 +72,11 @@ class Mean(Function):
     def backward(ctx, grad):
         return _spread(grad / ctx.count, ctx.shape, ctx.axes, ctx.inputs[2]), None, None
 
+    @staticmethod
+    def flops(c):
+        """N - M additions and M divisions: N; backward grad/count (M)"""
+        return c.size(0), (c.out, 0, 0)
+
 
 class Max(Function):
     """y = max(x, axis);  dy/dx = 1 at the maximum (1/k each when k elements tie), 0 elsewhere"""
@@ -80,6 +90,11 @@ class Max(Function):
         (share,) = ctx.saved_tensors
         return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * share, None, None
 
+    @staticmethod
+    def flops(c):
+        """N - M comparisons; backward spread*share (N)"""
+        return c.size(0) - c.out, (c.size(0), 0, 0)
+
 
 class Min(Function):
     """y = min(x, axis);  dy/dx = 1 at the minimum (1/k each when k elements tie), 0 elsewhere"""
@@ -92,6 +107,11 @@ class Min(Function):
     def backward(ctx, grad):
         (share,) = ctx.saved_tensors
         return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * share, None, None
+
+    @staticmethod
+    def flops(c):
+        """N - M comparisons; backward spread*share (N)"""
+        return c.size(0) - c.out, (c.size(0), 0, 0)
 
 
 def _extreme(ctx, x, axis, keepdims, reduce, name):
@@ -130,3 +150,9 @@ class LogSumExp(Function):
         e = np.exp(x - ctx.shift)
         softmax = e / e.sum(axis=ctx.axes, keepdims=True)
         return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * softmax, None, None
+
+    @staticmethod
+    def flops(c):
+        """max, x - m, exp, sum: 4 per input element (+ log and + m per output); backward exp(x - m), its sum, the
+        division and the product with the spread gradient (5N)"""
+        return 4 * c.size(0), (5 * c.size(0), 0, 0)

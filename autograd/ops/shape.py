@@ -19,6 +19,11 @@ class Reshape(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.shape), None
 
+    @staticmethod
+    def flops(c):
+        """no arithmetic"""
+        return 0, (0, 0)
+
 
 class Transpose(Function):
     """y = x.transpose(axes);  dy/dx = 1 (the gradient is transposed back)"""
@@ -32,6 +37,11 @@ class Transpose(Function):
         axes = ctx.inputs[1]
         return grad.transpose(tuple(int(a) for a in np.argsort(axes))), None
 
+    @staticmethod
+    def flops(c):
+        """no arithmetic"""
+        return 0, (0, 0)
+
 
 class BroadcastTo(Function):
     """y = broadcast_to(x, shape);  dy/dx = 1 (the engine sums the gradient back over the broadcast axes)"""
@@ -43,6 +53,11 @@ class BroadcastTo(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, None
+
+    @staticmethod
+    def flops(c):
+        """no arithmetic (the engine's sum back is counted with the backward that needs it)"""
+        return 0, (0, 0)
 
 
 class GetItem(Function):
@@ -57,6 +72,11 @@ class GetItem(Function):
     def backward(ctx, grad):
         return index_add(grad, ctx.inputs[1], ctx.shape, ctx.dtype), None
 
+    @staticmethod
+    def flops(c):
+        """no arithmetic; backward scatters, adding once per picked element for integer-array indices"""
+        return 0, (0 if _is_basic(c.args[1]) else c.out, 0)
+
 
 class IndexAdd(Function):
     """y = zeros(shape); y[index] += g  (repeats summed);  dy/dg = 1 at the indexed places (the gradient is g's index)"""
@@ -68,6 +88,11 @@ class IndexAdd(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.inputs[1]], None, None, None
+
+    @staticmethod
+    def flops(c):
+        """scatter: 1 addition per element for integer-array indices, else 0; backward picks (0)"""
+        return (0 if _is_basic(c.args[1]) else c.size(0)), 0
 
 
 def index_add(grad, index, shape, dtype):
@@ -106,6 +131,11 @@ class Concatenate(Function):
         bounds = ctx.bounds
         return (None,) + tuple(grad[lead + (slice(bounds[i], bounds[i + 1]),)] for i in range(len(bounds) - 1))
 
+    @staticmethod
+    def flops(c):
+        """no arithmetic"""
+        return 0, 0
+
 
 class Split(Function):
     """ys = split(x, sections, axis);  dys[i]/dx = 1 on block i (the gradients are concatenated back)"""
@@ -117,6 +147,11 @@ class Split(Function):
     @staticmethod
     def backward(ctx, *grads):
         return np.concatenate(grads, axis=ctx.inputs[2]), None, None
+
+    @staticmethod
+    def flops(c):
+        """no arithmetic"""
+        return 0, 0
 
 
 class Pad(Function):
@@ -130,3 +165,8 @@ class Pad(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.crop], None, None
+
+    @staticmethod
+    def flops(c):
+        """no arithmetic"""
+        return 0, 0

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from autograd.anomaly import AnomalyError
+from autograd.tools.anomaly import AnomalyError
 from autograd.grad_mode import _state
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log(0), sqrt'(0): the NaNs these tests hunt

@@ -1,11 +1,11 @@
-"""autograd.cost.estimate (time, energy, money, carbon from FLOPs) and the 6*N*D rule against measured FLOPs."""
+"""autograd.tools.cost.estimate (time, energy, money, carbon from FLOPs) and the 6*N*D rule against measured FLOPs."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import autograd as ag
-from autograd import cost
+from autograd.tools import cost
 
 
 def test_a100_second_at_full_utilization_is_its_peak_and_draws_its_power():

@@ -1,13 +1,15 @@
 """profile: what each op costs - floating-point operations, memory and time - recorded while a block of code runs.
 
-`with autograd.profile() as prof: ...` watches every op (forward) and every Node's backward through the hooks in
-autograd/function.py; FLOPS, in autograd/flops.py, is the one table saying how many floating-point operations each
-op performs.
+`with autograd.profile() as prof: ...` watches every op (forward) and every Node's backward as an observer (see
+OpObserver in autograd/function.py). Each op states its own FLOP count (`Function.flops`): multiply-adds count 2;
+comparisons, exp, log, sqrt, tanh, sin and cos 1 each (real hardware spends more on the last ones). Backward counts only
+the gradients of inputs that need one, plus the engine's sums back over broadcast axes; not counted: gradients summed
+where a value feeds several ops, .grad accumulation, and optimizer steps.
 """
 from __future__ import annotations
 
 import html
-import sys
+import math
 import time
 import weakref
 from collections import defaultdict
@@ -15,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .function import OpObserver, Variable
-from .flops import FLOPS, OpCall, _size, register_flops  # noqa: F401  (register_flops is public here)
-from .grad_mode import _state
+from ..function import OpObserver, Variable
+from ..grad_mode import _state
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -35,6 +36,26 @@ def _shape(x: Any) -> tuple | None:
     if isinstance(x, Variable):
         return np.shape(x.data)
     return x.shape if isinstance(x, np.ndarray) else None
+
+
+class OpCall:
+    """What a FLOP count (`Function.flops(c)`) may look at: one op's arguments, input and output shapes, and its Node
+    when recorded; `needs[i]` tells whether input i needs a gradient."""
+
+    __slots__ = ("args", "in_shapes", "out_shapes", "needs", "node")
+
+    def __init__(self, args: tuple, in_shapes: list, out_shapes: list, needs: tuple, node: Any) -> None:
+        self.args, self.in_shapes, self.out_shapes, self.needs, self.node = args, in_shapes, out_shapes, needs, node
+
+    @property
+    def out(self) -> int:
+        """Elements in the (first) output."""
+        return math.prod(self.out_shapes[0])
+
+    def size(self, i: int) -> int:
+        """Elements in input i (0 for an argument that is not an array)."""
+        shape = self.in_shapes[i]
+        return 0 if shape is None else math.prod(shape)
 
 
 class Event:
@@ -58,7 +79,7 @@ class Event:
 class profile(OpObserver):
     """Context manager recording every op run inside it, forward and backward, by the thread that entered it.
 
-    For each op (`events`): name, phase, input/output shapes, FLOPs (see `FLOPS`; None for an op without a count),
+    For each op (`events`): name, phase, input/output shapes, FLOPs (see `Function.flops`; None for an op without a count),
     bytes of the outputs, bytes kept for its backward (what it saved, masks set on ctx, array arguments) and wall
     time. Memory held by the graph (`current_bytes`, `peak_bytes`) counts each array buffer once: the data of every
     Tensor a recorded op takes as input (Nodes keep their inputs) and what ops keep for backward; parameters (leaf
@@ -83,7 +104,6 @@ class profile(OpObserver):
         self._held: dict[int, list] = {}        # id(node) -> [weakref, keys until freed, saved keys until backward]
         self._backward_node: Any = None         # the Node whose backward is running
         self._nested = False                    # ops ran inside that backward (create_graph)
-        self._after_backward = False            # a backward ended: ops may be the engine's (create_graph)
         self._freed_check: Any = None           # (weakref to) the last Node through backward: freed next
         self._outer: tuple | None = None        # while recording: the observers of its thread before it was entered
 
@@ -103,7 +123,6 @@ class profile(OpObserver):
         self.wall_seconds += time.perf_counter() - self._start
         self._check_freed()
         self._backward_node = None
-        self._after_backward = False
 
     # --- observer hooks -----------------------------------------------------------------------------------------
     def forward_start(self, fn: type, args: tuple) -> Any:
@@ -116,17 +135,14 @@ class profile(OpObserver):
         phase = "forward"
         if self._backward_node is not None:
             phase, self._nested = "backward", True
-        elif self._after_backward:
-            if _inside_backward():
-                phase = "backward"
-            else:
-                self._after_backward = False
+        elif _state.in_backward:  # the engine's own sums under create_graph
+            phase = "backward"
         outs = outputs if type(outputs) is tuple else (outputs,)
         node = outs[0]._node if outs else None
         in_shapes = [_shape(a) for a in args]
         out_shapes = [np.shape(o.data) for o in outs]
         needs = node.needs_input_grad if node is not None else (False,) * len(args)
-        flops = _count(fn.__name__, 0, OpCall(args, in_shapes, out_shapes, needs, node))
+        flops = _count(fn, 0, OpCall(args, in_shapes, out_shapes, needs, node))
         event = Event(fn.__name__, phase, in_shapes, out_shapes, flops, sum(_nbytes(o.data) for o in outs), seconds,
                       _state.scope)
         self.events.append(event)
@@ -149,16 +165,16 @@ class profile(OpObserver):
 
     def backward_end(self, token: Any, node: Any, grads_out: tuple, grads_in: tuple) -> None:
         seconds = time.perf_counter() - token
-        self._backward_node, self._freed_check, self._after_backward = None, weakref.ref(node), True
+        self._backward_node, self._freed_check = None, weakref.ref(node)
         if self._nested:  # under create_graph the backward ran recorded ops: they were counted one by one
             return
         in_shapes = [_shape(a) for a in node.inputs]
         out_shapes = [np.shape(g) for g in grads_out]
-        flops = _count(node.name, 1, OpCall(node.inputs, in_shapes, out_shapes, node.needs_input_grad, node))
+        flops = _count(node.fn, 1, OpCall(node.inputs, in_shapes, out_shapes, node.needs_input_grad, node))
         if flops is not None and node.kind._has_shape:
             for shape, needs, g in zip(in_shapes, node.needs_input_grad, grads_in):
                 if needs and g is not None and not isinstance(g, Variable) and np.shape(g) != shape:
-                    flops += np.size(g) - _size(shape)  # the engine sums it back over the broadcast axes
+                    flops += np.size(g) - math.prod(shape)  # the engine sums it back over the broadcast axes
         self.events.append(Event(node.name, "backward", in_shapes, out_shapes, flops,
                                  sum(_nbytes(g) for g in grads_in if g is not None), seconds, node.scope))
 
@@ -246,7 +262,7 @@ class profile(OpObserver):
 
     @property
     def uncounted(self) -> list[str]:
-        """Names of ops that ran but have no FLOP count (add one with `register_flops`)."""
+        """Names of ops that ran but have no FLOP count (a Function states one with a `flops` method)."""
         return sorted({e.op for e in self.events if e.flops is None})
 
     @property
@@ -305,8 +321,8 @@ class profile(OpObserver):
                  f"{format_count(t['flops_per_second'], 'FLOP/s')}",
                  f"peak memory held by the graph: {format_bytes(t['peak_graph_bytes'])}"]
         if t["uncounted"]:
-            lines.append("no FLOP count for: " + ", ".join(t["uncounted"]) + " (not in the totals; see "
-                         "autograd.profiler.register_flops)")
+            lines.append("no FLOP count for: " + ", ".join(t["uncounted"]) + " (not in the totals; a Function "
+                         "states its count with a flops(c) method)")
         return lines
 
     def table(self) -> str:
@@ -331,26 +347,19 @@ class profile(OpObserver):
         return f"<table><thead><tr>{th}</tr></thead><tbody>{rows}</tbody></table><p>{notes}</p>"
 
 
-def _count(name: str, phase: int, call: OpCall) -> int | None:
-    entry = FLOPS.get(name)
-    if entry is None:
+def _count(fn: type, phase: int, call: OpCall) -> int | None:
+    """FLOPs of one forward (phase 0) or backward (phase 1) call of `fn`, from its own `flops` rule; None without one."""
+    if fn.flops is None:
         return None
     try:
-        return int(entry[phase](call))
+        forward, backward = fn.flops(call)
+        if phase == 0:
+            return int(forward)
+        if isinstance(backward, tuple):  # one count per forward input: those that need a gradient
+            return int(sum(n for n, need in zip(backward, call.needs) if need))
+        return int(backward)
     except (LookupError, TypeError, ValueError, AttributeError):
         return None  # arguments the count does not understand: reported as "no count", never a wrong number
-
-
-def _inside_backward() -> bool:
-    """Whether the engine's backward loop is on this thread's stack (ops it runs itself under create_graph)."""
-    from .engine import run_backward
-    code = run_backward.__code__
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is code:
-            return True
-        frame = frame.f_back
-    return False
 
 
 def format_count(x: float, unit: str = "") -> str:

@@ -6,20 +6,15 @@ pass is checked too. Off by default; when off it costs nothing (the thread has n
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from typing import Any
 
 import numpy as np
 
-from .errors import BackwardError
-from .function import Node, OpObserver, Variable
-from .grad_mode import _state
-
-_PACKAGE_DIRS = tuple(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + name + os.sep
-                      for name in ("autograd", "nn", "optim"))
-
+from ..errors import BackwardError, user_frame
+from ..function import Node, OpObserver, Variable
+from ..grad_mode import _state
 
 class AnomalyError(BackwardError):
     """A NaN or infinity appeared; the message names the op and where it was created."""
@@ -27,9 +22,7 @@ class AnomalyError(BackwardError):
 
 def _user_line() -> str:
     """`file:line: code` of the innermost frame outside autograd, nn and optim (the user's line)."""
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
-        frame = frame.f_back
+    frame, _ = user_frame(sys._getframe(2))
     if frame is None:
         return "<unknown>"
     import linecache
