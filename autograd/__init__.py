@@ -12,7 +12,8 @@ from .errors import (AutogradError, BackwardError, DTypeError, GradcheckError, G
 from .function import Function, Node
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
-from .tensor import Tensor, get_default_dtype, set_default_dtype
+from .dtypes import get_default_dtype, set_default_dtype
+from .tensor import Tensor
 from .value import Value
 
 __version__ = "0.1.0"

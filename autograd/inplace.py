@@ -15,7 +15,7 @@ from .errors import BackwardError, ShapeError
 from .function import Function
 from .variable import Variable, mark_modified, rebind
 from .grad_mode import _state
-from .ops.shape import _is_basic
+from .ops.shape import _is_basic, index_data
 
 _NUMPY_INPLACE = {"+=": np.add, "-=": np.subtract, "*=": np.multiply, "/=": np.true_divide}
 
@@ -59,8 +59,8 @@ def binary(x: Any, fn: type, other: Any, op: str) -> Any:
 
 def setitem(x: Any, index: Any, value: Any) -> None:
     """x[index] = value: the gradient reaches `value` at the written places and the old x everywhere else."""
-    from .tensor import _index_data, _operand
-    index = _index_data(index)
+    from .tensor import _operand
+    index = index_data(index)
     value = _operand(value, x)
     _check_leaf(x, "setitem")
     try:
