@@ -17,7 +17,9 @@ from .ops import elementwise as ew
 from .ops import shape as sh
 from .ops.linalg import MatMul
 from .pytorch_names import unknown_keywords
-from .tensor import Tensor, _operand, get_default_dtype
+from .dtypes import get_default_dtype
+from .dtypes import operand as _operand
+from .tensor import Tensor
 
 _rng = np.random.default_rng()
 

@@ -59,16 +59,10 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
                 grads = _arrived(node, grads, wanted)  # zeros for unused outputs, hooks, grad()'s results
             else:
                 if node.retains_grad and keeping:  # kept for .grad: every Value, and Tensors after retain_grad()
-                    kept = node.retained_grad
-                    if node.kind._has_shape:
-                        node.retained_grad = node.kind._add_grads(kept, grads)
-                    else:
-                        node.retained_grad = grads if kept is None else kept + grads
+                    node.retained_grad = node.kind._add_grads(node.retained_grad, grads)
                 grads = (grads,)
             if observed:
                 input_grads = _observed_backward(node, grads)
-            elif node.n_outputs == 1:
-                input_grads = node.fn.backward(node, grads[0])
             else:
                 input_grads = node.fn.backward(node, *grads)
             if type(input_grads) is not tuple:
@@ -82,7 +76,7 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
                 if not needs or g is None:
                     continue
                 if shaped:  # a Tensor: summed back over broadcast axes and cast to the input's dtype
-                    data = inp.data
+                    data = inp.data  # (checked here first: most gradients already fit, and a call per edge is 5% of W4)
                     if type(g) is not ndarray or g.shape != data.shape or g.dtype is not data.dtype:
                         g = inp._fit_grad(g, node)
                 # the Node that made inp (inp._node, unless inp was changed in place after this op used it)

@@ -35,7 +35,7 @@ def _check_single_output(x: Any, op: str, fix: str = "") -> None:
 
 def binary(x: Any, fn: type, other: Any, op: str) -> Any:
     """x op= other, e.g. binary(x, Add, y, "+=")."""
-    from .tensor import _operand
+    from .dtypes import operand as _operand
     other = _operand(other, x)
     _check_leaf(x, op)
     if not (_state.enabled and (x._requires_grad or other._requires_grad)):
@@ -59,7 +59,7 @@ def binary(x: Any, fn: type, other: Any, op: str) -> Any:
 
 def setitem(x: Any, index: Any, value: Any) -> None:
     """x[index] = value: the gradient reaches `value` at the written places and the old x everywhere else."""
-    from .tensor import _operand
+    from .dtypes import operand as _operand
     index = index_data(index)
     value = _operand(value, x)
     _check_leaf(x, "setitem")

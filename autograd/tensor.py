@@ -13,7 +13,8 @@ import numpy as np
 
 from . import inplace
 from .array_variable import ArrayVariable
-from .dtypes import as_array, get_default_dtype, operand_array
+from .dtypes import as_array, get_default_dtype
+from .dtypes import operand as _operand
 from .errors import GraphFreedError
 from .ops import elementwise as ew
 from .ops import reduce as rd
@@ -369,12 +370,3 @@ class FreedTensor(Tensor):
 
 def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
-
-
-def _operand(x: Any, like: Tensor) -> Tensor:
-    """The other operand of a binary op as a Tensor; a Python number takes the dtype of the Tensor it meets."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, Variable):
-        raise TypeError(f"cannot combine a Tensor with a {type(x).__name__}; use Tensors throughout")
-    return Tensor._constant(operand_array(x, like.data.dtype))

@@ -366,24 +366,14 @@ Value._result_class = Value
 
 
 def _value(x: Any) -> Value:
+    """The other operand of an op as a Value: a number becomes a constant (one that needs no gradient)."""
     if isinstance(x, Value):
         return x
-    if (type(x) is float or type(x) is int) and x:  # not 0: 0.0 and -0.0 are equal keys but differ in sign
-        constant = _constants.get(x)
-        if constant is None or constant.data != x:
-            if len(_constants) > 4096:
-                _constants.clear()
-            constant = _constants[x] = Value(x, requires_grad=False)
-        return constant
     if isinstance(x, Variable):
         raise TypeError(f"cannot combine a Value with a {type(x).__name__}; use Values throughout")
     if not isinstance(x, numbers.Real):  # Python and numpy numbers (np.float32 is not a float subclass)
         raise TypeError(f"cannot combine a Value with {type(x).__name__}; use numbers or Values")
     return Value(x, requires_grad=False)
-
-
-# Numbers met in expressions (2 * v, v + 1) become constant Values once each: they never change, so they are shared.
-_constants: dict = {}
 
 
 def _number(x: Any) -> float:
