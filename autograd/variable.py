@@ -1,7 +1,8 @@
 """Variable: a value in the graph, and the whole protocol between its two kinds (Tensor, Value) and the engine.
 
 Function.apply and the engine call nothing on a value but what is declared here. Each kind implements it in its own
-file: tensor.py for numpy arrays, value.py for Python floats. Versions (for in-place changes) live here too.
+file: array_variable.py for numpy arrays (Tensor), value.py for Python floats. Versions (for in-place changes) live here
+too.
 """
 from __future__ import annotations
 
