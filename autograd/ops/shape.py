@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function, Variable
+from ..function import Function
 
 
 class Reshape(Function):
@@ -55,7 +55,7 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return index_add(grad, ctx.inputs[1], ctx.shape, ctx.dtype), None
+        return index_add(grad, ctx.inputs[1], ctx.shape, ctx.dtype, ctx.create_graph), None
 
 
 class IndexAdd(Function):
@@ -70,9 +70,9 @@ class IndexAdd(Function):
         return grad[ctx.inputs[1]], None, None, None
 
 
-def index_add(grad, index, shape, dtype):
+def index_add(grad, index, shape, dtype, create_graph):
     """zeros(shape) with `grad` added at `index`: an array for an ordinary backward, a recorded op under create_graph."""
-    if isinstance(grad, Variable):
+    if create_graph:
         return IndexAdd.apply(grad, index, shape, dtype)
     return _scatter(np.asarray(grad), index, shape, dtype)  # numpy may hand a 0-d result back as a scalar
 

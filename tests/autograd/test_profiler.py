@@ -275,8 +275,9 @@ def test_every_op_of_the_project_has_a_count():
     import importlib
     import inspect
     modules = ["autograd.ops.elementwise", "autograd.ops.reduce", "autograd.ops.shape", "autograd.ops.linalg",
-               "autograd.value", "nn.functional", "nn.loss", "nn.conv", "nn.pooling", "nn.normalization",
-               "nn.embedding", "nn.attention", "autograd.inplace"]
+               "autograd.value", "nn.functional.activation", "nn.functional.linear", "nn.functional.loss",
+               "nn.functional.conv", "nn.functional.pooling", "nn.functional.normalization",
+               "nn.functional.embedding", "nn.attention", "autograd.inplace"]
     ops = set()
     for name in modules:
         module = importlib.import_module(name)
