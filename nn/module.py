@@ -240,9 +240,11 @@ class Module:
             raise TypeError(f"to: expected a float dtype such as np.float32 or np.float64, got {dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
             if t.dtype.kind == "f" and t.dtype != dtype:
+                # The same Tensor (optimizers hold it) gets an array of the new dtype, filled by copy_, which marks it
+                # changed: a graph that saved the old values refuses to use them in backward.
                 old = t.data
-                t.data = np.empty_like(old, dtype=dtype)  # the same Tensor (optimizers hold it) with a new array,
-                t.copy_(old)  # filled by copy_, which marks t changed: a graph that saved the old values refuses them
+                t.data = np.empty_like(old, dtype=dtype)
+                t.copy_(old)
                 t.grad = None
         return self
 

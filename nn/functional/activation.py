@@ -65,15 +65,21 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 def erf(x: np.ndarray) -> np.ndarray:
     """The error function of an ndarray (scipy.special.erf), in x's float dtype."""
     from scipy.special import erf as scipy_erf
-    return scipy_erf(x)
+    x = np.asarray(x)
+    return _in_dtype_of(x, scipy_erf(x))
 
 
 def normal_cdf(x: np.ndarray) -> np.ndarray:
     """Phi(x) = P(Z <= x) for a standard normal Z: erfc(-x / sqrt(2)) / 2, as accurate in the far left tail as near 0
     (1 + erf(x / sqrt(2)) would round to 0 there). float32 x is computed in float32: the tail's relative error then
-    grows like x**2 (about 1e-6 at x = -3, 1e-5 at x = -13), what rounding x itself to float32 costs."""
+    grows like x**2 (about 5e-7 at x = -3, 1e-5 at x = -13), what rounding x itself to float32 costs."""
     from scipy.special import erfc
-    return 0.5 * erfc(x * (-1 / math.sqrt(2)))
+    return _in_dtype_of(x, 0.5 * erfc(x * (-1 / math.sqrt(2))))
+
+
+def _in_dtype_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """`y` in x's float dtype (scipy computes float16 in a wider one); integer x gives float64."""
+    return y.astype(x.dtype, copy=False) if x.dtype.kind == "f" else y
 
 
 def _normal_pdf(x: Any) -> Any:
