@@ -58,7 +58,10 @@ def _count(fn, phase, c):
     forward, backward = fn.flops(c)
     if phase == "forward":
         return forward
-    return backward if isinstance(backward, int) else sum(b for b, need in zip(backward, c.needs) if need)
+    if isinstance(backward, int):
+        return backward
+    assert len(backward) == len(c.args), f"{fn.__name__}.flops: one backward count per forward input"
+    return sum(b for b, need in zip(backward, c.needs) if need)
 
 
 def _counts(run, name):
