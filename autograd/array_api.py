@@ -13,6 +13,7 @@ import numpy as np
 from .errors import ShapeError
 from .function import Variable
 from .grad_mode import _state
+from .ops import arithmetic as ar
 from .ops import elementwise as ew
 from .ops import shape as sh
 from .ops.linalg import MatMul
@@ -187,9 +188,9 @@ def clip(x: Tensor, lo: float | None, hi: float | None) -> Tensor:
 
 # --- numpy's protocols: numpy functions called on Tensors run Tensor ops ----------------------------------------------
 _UFUNCS = {
-    np.add: lambda a, b: _binary(ew.Add, a, b), np.subtract: lambda a, b: _binary(ew.Sub, a, b),
-    np.multiply: lambda a, b: _binary(ew.Mul, a, b), np.true_divide: lambda a, b: _binary(ew.Div, a, b),
-    np.power: lambda a, b: _binary(ew.Pow, a, b), np.matmul: matmul,
+    np.add: lambda a, b: _binary(ar.Add, a, b), np.subtract: lambda a, b: _binary(ar.Sub, a, b),
+    np.multiply: lambda a, b: _binary(ar.Mul, a, b), np.true_divide: lambda a, b: _binary(ar.Div, a, b),
+    np.power: lambda a, b: _binary(ar.Pow, a, b), np.matmul: matmul,
     np.maximum: maximum, np.minimum: minimum, np.negative: lambda x: -x, np.positive: lambda x: x,
     np.exp: exp, np.log: log, np.sqrt: sqrt, np.sin: sin, np.cos: cos, np.tanh: tanh, np.absolute: abs,
 }

@@ -75,6 +75,8 @@ def run_backward(roots: Sequence[Variable], seeds: Sequence[Any], retain_graph: 
             for inp, needs, g in zip(node.inputs, node.needs_input_grad, input_grads):
                 if not needs or g is None:
                     continue
+                if create_graph and not isinstance(g, Variable):  # a custom op's plain array or float: a constant
+                    g = node.kind._as_grad(g)
                 if shaped:  # a Tensor: summed back over broadcast axes and cast to the input's dtype
                     data = inp.data  # (checked here first: most gradients already fit, and a call per edge is 5% of W4)
                     if type(g) is not ndarray or g.shape != data.shape or g.dtype is not data.dtype:

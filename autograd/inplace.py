@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import operand as _operand
 from .errors import BackwardError, ShapeError
 from .function import Function
 from .variable import Variable, mark_modified, rebind
@@ -35,7 +36,6 @@ def _check_single_output(x: Any, op: str, fix: str = "") -> None:
 
 def binary(x: Any, fn: type, other: Any, op: str) -> Any:
     """x op= other, e.g. binary(x, Add, y, "+=")."""
-    from .dtypes import operand as _operand
     other = _operand(other, x)
     _check_leaf(x, op)
     if not (_state.enabled and (x._requires_grad or other._requires_grad)):
@@ -59,7 +59,6 @@ def binary(x: Any, fn: type, other: Any, op: str) -> Any:
 
 def setitem(x: Any, index: Any, value: Any) -> None:
     """x[index] = value: the gradient reaches `value` at the written places and the old x everywhere else."""
-    from .dtypes import operand as _operand
     index = index_data(index)
     value = _operand(value, x)
     _check_leaf(x, "setitem")
@@ -91,10 +90,9 @@ def copy(x: Any, src: Any, casting: str = "same_kind") -> None:
 
 def _old_value(x: Any) -> Any:
     """A new Tensor object standing for x's current value (same array, same Node) to feed the recorded op."""
-    from .tensor import Tensor
     if x._node is None:
-        return Tensor._constant(x.data)
-    return Tensor._result(x.data, x._node, x._index)
+        return x._constant(x.data)
+    return x._result(x.data, x._node, x._index)
 
 
 class SetItem(Function):

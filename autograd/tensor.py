@@ -16,6 +16,7 @@ from .array_variable import ArrayVariable
 from .dtypes import as_array, get_default_dtype
 from .dtypes import operand as _operand
 from .errors import GraphFreedError
+from .ops import arithmetic as ar
 from .ops import elementwise as ew
 from .ops import reduce as rd
 from .ops import shape as sh
@@ -161,19 +162,19 @@ class Tensor(ArrayVariable):
         return bool(self.data.all())
 
     # --- arithmetic (operators and reflected forms) ------------------------------------------------------------
-    def __add__(self, other): return ew.Add.apply(self, _operand(other, self))
-    def __radd__(self, other): return ew.Add.apply(_operand(other, self), self)
-    def __sub__(self, other): return ew.Sub.apply(self, _operand(other, self))
-    def __rsub__(self, other): return ew.Sub.apply(_operand(other, self), self)
-    def __mul__(self, other): return ew.Mul.apply(self, _operand(other, self))
-    def __rmul__(self, other): return ew.Mul.apply(_operand(other, self), self)
-    def __truediv__(self, other): return ew.Div.apply(self, _operand(other, self))
-    def __rtruediv__(self, other): return ew.Div.apply(_operand(other, self), self)
-    def __pow__(self, other): return ew.Pow.apply(self, _operand(other, self))
-    def __rpow__(self, other): return ew.Pow.apply(_operand(other, self), self)
+    def __add__(self, other): return ar.Add.apply(self, _operand(other, self))
+    def __radd__(self, other): return ar.Add.apply(_operand(other, self), self)
+    def __sub__(self, other): return ar.Sub.apply(self, _operand(other, self))
+    def __rsub__(self, other): return ar.Sub.apply(_operand(other, self), self)
+    def __mul__(self, other): return ar.Mul.apply(self, _operand(other, self))
+    def __rmul__(self, other): return ar.Mul.apply(_operand(other, self), self)
+    def __truediv__(self, other): return ar.Div.apply(self, _operand(other, self))
+    def __rtruediv__(self, other): return ar.Div.apply(_operand(other, self), self)
+    def __pow__(self, other): return ar.Pow.apply(self, _operand(other, self))
+    def __rpow__(self, other): return ar.Pow.apply(_operand(other, self), self)
     def __matmul__(self, other): return MatMul.apply(self, _operand(other, self))
     def __rmatmul__(self, other): return MatMul.apply(_operand(other, self), self)
-    def __neg__(self): return ew.Neg.apply(self)
+    def __neg__(self): return ar.Neg.apply(self)
     def __pos__(self): return self
 
     # comparisons give bool Tensors that carry no gradient
@@ -311,10 +312,10 @@ class Tensor(ArrayVariable):
         inplace.copy(self, src, casting)
         return self
 
-    def __iadd__(self, other): return inplace.binary(self, ew.Add, other, "+=")
-    def __isub__(self, other): return inplace.binary(self, ew.Sub, other, "-=")
-    def __imul__(self, other): return inplace.binary(self, ew.Mul, other, "*=")
-    def __itruediv__(self, other): return inplace.binary(self, ew.Div, other, "/=")
+    def __iadd__(self, other): return inplace.binary(self, ar.Add, other, "+=")
+    def __isub__(self, other): return inplace.binary(self, ar.Sub, other, "-=")
+    def __imul__(self, other): return inplace.binary(self, ar.Mul, other, "*=")
+    def __itruediv__(self, other): return inplace.binary(self, ar.Div, other, "/=")
 
     # --- PyTorch's names for what numpy calls otherwise: looking one up raises an AttributeError naming what to use
     # here (the table is autograd/pytorch_names.py; `size` is numpy's element count, and calling it says so)

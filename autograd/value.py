@@ -15,7 +15,7 @@ from .errors import BackwardError
 from .function import Function, Node, Variable
 from .grad_mode import _grad_mode_was_why
 from .variable import mark_modified
-from .ops.elementwise import Add, Mul
+from .ops.arithmetic import Add, Mul
 
 
 class Pow(Function):

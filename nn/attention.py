@@ -17,9 +17,10 @@ from autograd.errors import DTypeError, ShapeError
 from . import functional as F
 from . import init
 from .activation import GELU, Dropout
-from .embedding import Embedding
-from .linear import Linear
 from .container import ModuleList
+from .embedding import Embedding
+from .functional.common import shifted_exp
+from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
 
@@ -266,6 +267,6 @@ def _sample(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.r
     if top_k is not None and top_k < logits.shape[1]:
         kth = np.sort(logits, axis=1)[:, -top_k][:, None]
         logits = np.where(logits < kth, -np.inf, logits)
-    cdf = np.cumsum(F._shifted_exp(logits, axis=1)[1], axis=1)  # unnormalised: the draws scale to its last column
+    cdf = np.cumsum(shifted_exp(logits, axis=1)[1], axis=1)  # unnormalised: the draws scale to its last column
     draws = rng.random((len(logits), 1)) * cdf[:, -1:]
     return np.minimum((cdf <= draws).sum(axis=1), logits.shape[1] - 1)[:, None]

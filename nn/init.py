@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
-from autograd.function import mark_modified
 
 _generator = np.random.default_rng()
 
@@ -28,12 +27,10 @@ def get_generator() -> np.random.Generator:
 
 
 def _fill(tensor: Tensor, values: Any, op: str) -> Tensor:
-    """Write `values` into the tensor's array (same array, same dtype) and note the in-place change."""
+    """Write `values` into the tensor's array (same array, same dtype); copy_ notes the in-place change."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init.{op}: expected a Tensor or Parameter, got {type(tensor).__name__}")
-    tensor.data[...] = values
-    mark_modified(tensor)
-    return tensor
+    return tensor.copy_(values)
 
 
 def _rng(generator: np.random.Generator | None) -> np.random.Generator:

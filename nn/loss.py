@@ -1,355 +1,20 @@
-"""Losses, as functions (re-exported by nn.functional) and as modules: cross-entropy, NLL, MSE, L1, binary
-cross-entropy (on probabilities or on logits) and the max-margin hinge loss.
-
-Every loss takes reduction="mean" (the default), "sum" or "none" (one value per element or sample).
-"""
+"""Loss modules: MSELoss, L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss and HingeLoss hold their
+settings (reduction, ignore_index, ...) and call the loss functions of nn/functional/loss.py."""
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from autograd import Tensor
-from autograd.errors import DTypeError, ShapeError
-from autograd.function import Function
-from autograd.ops.elementwise import sigmoid
 
-# functional imports this file last, once these exist
-from .functional import _shifted_exp, as_tensor, log_softmax, softmax
+from . import functional as F
+from .functional.loss import check_reduction
 from .module import Module
 
-_REDUCTIONS = ("mean", "sum", "none")
 
-
-def _check_reduction(reduction: str, op: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
-
-
-def _tensor(x: Any, op: str, name: str) -> Tensor:
-    return as_tensor(x, f"{op} ({name})")
-
-
-def _same_shape(input: Tensor, target: Tensor, op: str) -> None:
-    """Elementwise losses refuse broadcasting: (N, 1) against (N,) would silently compare every pair."""
-    if input.shape != target.shape:
-        raise ShapeError(f"{op}: input shape {input.shape} and target shape {target.shape} differ; give them the "
-                         f"same shape (e.g. target.reshape({input.shape}))")
-
-
-def _class_targets(target: Any, input_shape: tuple, op: str) -> np.ndarray:
-    """Integer class targets as an ndarray of the input's shape without its class axis (axis 1)."""
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if t.dtype.kind not in "iu":
-        raise DTypeError(f"{op}: expected integer class indices as target, got dtype {t.dtype}; convert with "
-                         ".astype(np.int64) (or pass class probabilities of the input's shape)")
-    expected = input_shape[:1] + input_shape[2:]
-    if t.shape != expected:
-        raise ShapeError(f"{op}: for input of shape {input_shape} expected target of shape {expected} (one class "
-                         f"index per sample), got {t.shape}")
-    return t
-
-
-def _class_input(input: Tensor, op: str) -> tuple[int, ...]:
-    if input.ndim < 1:
-        raise ShapeError(f"{op}: expected input of shape (N, C) or (N, C, d1, ...), got a scalar")
-    return input.shape if input.ndim > 1 else (1,) + input.shape
-
-
-# --- cross-entropy: log-softmax and the negative log-likelihood fused into one op --------------------------------
-def _rows(x: Any, C: int) -> Any:
-    """(N, C, d1, ...) as (N*d1*..., C): classes last, every position a sample (arrays and Tensors alike)."""
-    if x.ndim == 2:
-        return x
-    return x.transpose((0,) + tuple(range(2, x.ndim)) + (1,)).reshape((-1, C))
-
-
-def _unrows(d: Any, shape: tuple) -> Any:
-    """The inverse of `_rows`: (N*d1*..., C) back to (N, C, d1, ...)."""
-    if len(shape) == 2:
-        return d
-    d = d.reshape(shape[:1] + shape[2:] + shape[1:2])
-    return d.transpose((0, d.ndim - 1) + tuple(range(1, d.ndim - 1)))
-
-
-class CrossEntropy(Function):
-    """L = logsumexp(z) - (1-e) z[t] - e mean(z)  (e: smoothing);  dL/dz = softmax(z) - (1-e) onehot(t) - e/C
-
-    With class probabilities q as target: L = sum(q) logsumexp(z) - sum(q z);  dL/dz = softmax(z) sum(q) - q,
-    dL/dq = -log_softmax(z).
-    """
-
-    @staticmethod
-    def forward(ctx, logits, target, ignore_index, label_smoothing, reduction):
-        C = logits.data.shape[1]
-        z = _rows(logits.data, C)
-        shifted, probs, sums = _shifted_exp(z, axis=1)
-        probs /= sums
-        log_sums = np.log(sums[:, 0])
-        picked = weight = None
-        if target.dtype.kind == "f":  # class probabilities (a Tensor when they require grad)
-            q = _rows(target.data if isinstance(target, Tensor) else target, C)
-            losses = log_sums * q.sum(axis=1) - (q * shifted).sum(axis=1)
-            ctx.count = z.shape[0]
-        else:
-            t = target.reshape(-1)
-            valid = t != ignore_index
-            ctx.count = int(valid.sum())
-            picked = t if ctx.count == t.size else np.where(valid, t, 0)
-            losses = log_sums - (1 - label_smoothing) * shifted[np.arange(t.size), picked]
-            if label_smoothing:
-                losses -= label_smoothing * shifted.mean(axis=1)
-            if ctx.count != t.size:
-                weight = valid.astype(z.dtype)
-                losses *= weight
-        ctx.save_for_backward(logits, probs, picked, weight, target if picked is None else None)
-        losses = losses.astype(z.dtype, copy=False)
-        if reduction == "none":
-            return losses.reshape(logits.data.shape[:1] + logits.data.shape[2:])
-        total = losses.sum()
-        if reduction == "mean":
-            with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: nan, as in PyTorch
-                total = total / np.asarray(ctx.count, dtype=z.dtype)
-        return np.asarray(total, dtype=z.dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        logits, probs, picked, weight, target = ctx.saved_tensors
-        smoothing, reduction = ctx.inputs[3:]
-        M, C = probs.shape
-        if reduction == "none":
-            scale = grad.reshape((-1, 1))
-        elif reduction == "mean":
-            scale = grad / max(ctx.count, 1)
-        else:
-            scale = grad
-        if weight is not None:  # ignored targets get no gradient
-            scale = scale * weight.reshape((-1, 1))
-        if isinstance(logits, np.ndarray):  # ordinary backward: forward's probabilities, one subtraction
-            if picked is None:  # class probabilities q: dL/dz = softmax(z) * sum(q) - q
-                q = _rows(target, C)
-                d = (probs * q.sum(axis=1, keepdims=True) - q) * scale
-            else:
-                d = probs * scale
-                d[np.arange(M), picked] -= (1 - smoothing) * (scale[:, 0] if np.ndim(scale) == 2 else scale)
-                if smoothing:
-                    d -= (smoothing / C) * scale
-        else:  # create_graph: the same formula in Tensor ops, so it can be differentiated again
-            if picked is None:
-                q = _rows(target, C)
-            else:
-                q = np.full((M, C), smoothing / C, dtype=probs.dtype)
-                q[np.arange(M), picked] += 1 - smoothing
-            d = (softmax(_rows(logits, C), axis=1) * q.sum(axis=1, keepdims=True) - q) * scale
-        d_target = None
-        if ctx.needs_input_grad[1]:  # learned class probabilities (a teacher's, say): dL/dq = -log_softmax(z)
-            z = _rows(logits, C)
-            if isinstance(z, np.ndarray):
-                shifted, _, sums = _shifted_exp(z, axis=1)
-                log_probs = shifted - np.log(sums)
-            else:
-                log_probs = log_softmax(z, axis=1)
-            d_target = _unrows(-log_probs * scale, logits.shape)
-        return _unrows(d, logits.shape), d_target, None, None, None
-
-
-def _check_classes(t: np.ndarray, C: int, ignore_index: int, op: str) -> None:
-    bad = (t != ignore_index) & ((t < 0) | (t >= C))
-    if bad.any():
-        raise ValueError(f"{op}: target holds class {int(t[bad].flat[0])}, outside [0, {C}) for input with {C} "
-                         f"classes (and not ignore_index={ignore_index})")
-
-
-def _one_sample(input: Tensor, target: Any) -> tuple[Tensor, np.ndarray]:
-    """Input (C,) and target () are one sample: make them (1, C) and (1,)."""
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if input.ndim == 1:
-        input = input.reshape((1,) + input.shape)
-        t = t.reshape((1,) + t.shape) if t.ndim == 0 or t.dtype.kind == "f" else t
-    return input, t
-
-
-def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
-    """Cross-entropy between softmax(input) over axis 1 and the target classes, in one stable op.
-
-    Args:
-        input: logits, (N, C) or (N, C, d1, ...) (or (C,) for one sample).
-        target: class indices (N,) or (N, d1, ...), integers in [0, C) or `ignore_index`; or class probabilities
-            of the input's shape (floats; a Tensor that requires grad receives d loss / d target).
-        ignore_index: target value that contributes nothing (and is left out of the mean).
-        reduction: "mean" (over the targets not ignored), "sum" or "none".
-        label_smoothing: e in [0, 1]: the target becomes (1 - e) one-hot + e/C uniform.
-    Returns:
-        a scalar Tensor, or (N, d1, ...) with reduction="none".
-    """
-    op = "cross_entropy"
-    _check_reduction(reduction, op)
-    input = _tensor(input, op, "input")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    if input.dtype.kind != "f":
-        raise DTypeError(f"{op}: expected float logits, got dtype {input.dtype}")
-    one_sample = input.ndim == 1
-    shape = _class_input(input, op)
-    input, t = _one_sample(input, target)
-    if t.dtype.kind == "f" and t.shape == shape[:1] + shape[2:] and t.shape != input.shape:
-        _class_targets(t, shape, op)  # float class indices: raises its DTypeError
-    if t.dtype.kind == "f":
-        if t.shape != input.shape:
-            raise ShapeError(f"{op}: class-probability targets need the input's shape {input.shape}, got {t.shape}; "
-                             "for class indices pass integers")
-        if isinstance(target, Tensor) and target.requires_grad:  # learned probabilities: keep their graph
-            t = target.reshape(input.shape)
-        if label_smoothing:
-            t = t * (1 - label_smoothing) + label_smoothing / shape[1]
-        t = t.astype(input.dtype) if isinstance(t, Tensor) else t.astype(input.dtype, copy=False)
-    else:
-        t = _class_targets(t, shape, op)
-        _check_classes(t, shape[1], ignore_index, op)
-    loss = CrossEntropy.apply(input, t, ignore_index, float(label_smoothing), reduction)
-    return loss.reshape(()) if one_sample and reduction == "none" else loss
-
-
-def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood: -input[n, target[n]] for log-probabilities `input` (e.g. from log_softmax).
-
-    Args:
-        input: log-probabilities, (N, C) or (N, C, d1, ...) (or (C,) for one sample).
-        target: class indices (N,) or (N, d1, ...), in [0, C) or `ignore_index`.
-        ignore_index: target value that contributes nothing (and is left out of the mean).
-        reduction: "mean" (over the targets not ignored), "sum" or "none".
-    """
-    op = "nll_loss"
-    _check_reduction(reduction, op)
-    input = _tensor(input, op, "input")
-    one_sample = input.ndim == 1
-    shape = _class_input(input, op)
-    input, t = _one_sample(input, target)
-    t = _class_targets(t, shape, op)
-    _check_classes(t, shape[1], ignore_index, op)
-    valid = (t != ignore_index).reshape(-1)
-    rows = _rows(input, shape[1])
-    picked = -rows[np.arange(rows.shape[0]), np.where(valid, t.reshape(-1), 0)]
-    if not valid.all():
-        picked = picked * valid.astype(input.dtype)
-    if reduction == "none":
-        return picked.reshape(() if one_sample else t.shape)
-    total = picked.sum()
-    return total / int(valid.sum()) if reduction == "mean" else total
-
-
-# --- regression and binary losses -------------------------------------------------------------------------------
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error: mean((input - target)**2). Input and target must have the same shape."""
-    _check_reduction(reduction, "mse_loss")
-    input, target = _tensor(input, "mse_loss", "input"), _tensor(target, "mse_loss", "target")
-    _same_shape(input, target, "mse_loss")
-    diff = input - target
-    return _reduce(diff * diff, reduction)
-
-
-def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean absolute error: mean(|input - target|). Input and target must have the same shape."""
-    _check_reduction(reduction, "l1_loss")
-    input, target = _tensor(input, "l1_loss", "input"), _tensor(target, "l1_loss", "target")
-    _same_shape(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction)
-
-
-class BinaryCrossEntropy(Function):
-    """L = -(y log p + (1-y) log(1-p)) (logs >= -100);  dL/dp = (p - y) / (p (1-p)),  dL/dy = log(1-p) - log p"""
-
-    @staticmethod
-    def forward(ctx, p, y):
-        ctx.save_for_backward(p, y)
-        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 as PyTorch does
-            log_p = np.maximum(np.log(p.data), -100)
-            log_q = np.maximum(np.log1p(-p.data), -100)  # log(1 - p) drops a small p's digits
-        return -(y.data * log_p + (1 - y.data) * log_q)
-
-    @staticmethod
-    def backward(ctx, grad):
-        p, y = ctx.saved_tensors
-        need_p, need_y = ctx.needs_input_grad
-        # 1e-12 keeps the gradient finite where p is exactly 0 or 1 (PyTorch's choice too)
-        gp = grad * (p - y) / np.maximum(p * (1 - p), 1e-12) if need_p else None
-        gy = None
-        if need_y:
-            with np.errstate(divide="ignore"):
-                gy = grad * (np.maximum(np.log(1 - p), -100) - np.maximum(np.log(p), -100))
-        return gp, gy
-
-
-def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """-(y log p + (1 - y) log(1 - p)) for probabilities p = input in [0, 1] and targets y in [0, 1]."""
-    op = "binary_cross_entropy"
-    _check_reduction(reduction, op)
-    input, target = _tensor(input, op, "input"), _tensor(target, op, "target")
-    _same_shape(input, target, op)
-    if input.size and (input.data.min() < 0 or input.data.max() > 1):
-        raise ValueError(f"{op}: input must hold probabilities in [0, 1], got values in [{input.data.min():.4g}, "
-                         f"{input.data.max():.4g}]; apply sigmoid first, or use binary_cross_entropy_with_logits")
-    return _reduce(BinaryCrossEntropy.apply(input, target.astype(input.dtype)), reduction)
-
-
-class BinaryCrossEntropyWithLogits(Function):
-    """L = max(x, 0) - x y + log(1 + exp(-|x|));  dL/dx = sigmoid(x) - y,  dL/dy = -x"""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        data = x.data
-        return np.maximum(data, 0) - data * y.data + np.log1p(np.exp(-np.abs(data)))
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        sig = sigmoid(x) if isinstance(x, np.ndarray) else x.sigmoid()  # create_graph: the op, differentiable again
-        return (grad * (sig - y) if need_x else None), (-grad * x if need_y else None)
-
-
-def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Binary cross-entropy of sigmoid(input) against targets in [0, 1], computed stably from the logits."""
-    op = "binary_cross_entropy_with_logits"
-    _check_reduction(reduction, op)
-    input, target = _tensor(input, op, "input"), _tensor(target, op, "target")
-    _same_shape(input, target, op)
-    return _reduce(BinaryCrossEntropyWithLogits.apply(input, target.astype(input.dtype)), reduction)
-
-
-def hinge_loss(input: Tensor, target: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
-    """Max-margin loss: mean(relu(margin - y * score)) for scores `input` and labels y = +1 or -1.
-
-    A target of shape (N,) is accepted for scores of shape (N, 1) (and the reverse).
-    """
-    op = "hinge_loss"
-    _check_reduction(reduction, op)
-    input, target = _tensor(input, op, "input"), _tensor(target, op, "target")
-    if target.shape != input.shape and target.size == input.size and input.ndim <= 2 and target.ndim <= 2:
-        target = target.reshape(input.shape)
-    _same_shape(input, target, op)
-    if not (np.abs(target.data) == 1).all():
-        labels = np.unique(target.data)  # only for the message
-        raise ValueError(f"{op}: expected labels of +1 and -1, got {labels[:5].tolist()}; map 0/1 labels with "
-                         "2 * y - 1")
-    return _reduce((margin - target.astype(input.dtype) * input).relu(), reduction)
-
-
-# --- modules -----------------------------------------------------------------------------------------------------
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        _check_reduction(reduction, type(self).__name__)
+        check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
     def extra_repr(self) -> str:
@@ -360,14 +25,14 @@ class MSELoss(_Loss):
     """Mean squared error (see `mse_loss`). Shape: input and target alike; output scalar (or the input's shape)."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, self.reduction)
 
 
 class L1Loss(_Loss):
     """Mean absolute error (see `l1_loss`)."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return l1_loss(input, target, self.reduction)
+        return F.l1_loss(input, target, self.reduction)
 
 
 class CrossEntropyLoss(_Loss):
@@ -381,7 +46,7 @@ class CrossEntropyLoss(_Loss):
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return cross_entropy(input, target, self.ignore_index, self.reduction, self.label_smoothing)
+        return F.cross_entropy(input, target, self.ignore_index, self.reduction, self.label_smoothing)
 
     def extra_repr(self) -> str:
         return f"ignore_index={self.ignore_index}, reduction={self.reduction!r}, label_smoothing={self.label_smoothing}"
@@ -395,21 +60,21 @@ class NLLLoss(_Loss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return nll_loss(input, target, self.ignore_index, self.reduction)
+        return F.nll_loss(input, target, self.ignore_index, self.reduction)
 
 
 class BCELoss(_Loss):
     """Binary cross-entropy of probabilities (see `binary_cross_entropy`)."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return binary_cross_entropy(input, target, self.reduction)
+        return F.binary_cross_entropy(input, target, self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy of logits, computed stably (see `binary_cross_entropy_with_logits`)."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return binary_cross_entropy_with_logits(input, target, self.reduction)
+        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
 
 
 class HingeLoss(_Loss):
@@ -420,4 +85,4 @@ class HingeLoss(_Loss):
         self.margin = margin
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return hinge_loss(input, target, self.margin, self.reduction)
+        return F.hinge_loss(input, target, self.margin, self.reduction)

@@ -12,7 +12,6 @@ import numpy as np
 
 from autograd import Tensor
 from autograd.errors import AutogradError
-from autograd.function import mark_modified
 from autograd.grad_mode import _state
 
 
@@ -241,9 +240,12 @@ class Module:
             raise TypeError(f"to: expected a float dtype such as np.float32 or np.float64, got {dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
             if t.dtype.kind == "f" and t.dtype != dtype:
-                t.data = t.data.astype(dtype)
+                # The same Tensor (optimizers hold it) gets an array of the new dtype, filled by copy_, which marks it
+                # changed: a graph that saved the old values refuses to use them in backward.
+                old = t.data
+                t.data = np.empty_like(old, dtype=dtype)
+                t.copy_(old)
                 t.grad = None
-                mark_modified(t)
         return self
 
     # --- calling -----------------------------------------------------------------------------------------------
@@ -337,18 +339,18 @@ class Module:
                 "; pass strict=False to load only the keys that match"
             raise StateDictError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems)
                                  + f". Nothing was loaded{fix}.")
+        # copy_ writes in place (optimizers and tied modules keep the array) and marks each Tensor changed, so a graph
+        # that saved the old values refuses to use them in backward
         copied: list[tuple[Tensor, np.ndarray]] = []  # (tensor, its values before), to put back if a copy fails
         try:
             for k, array in arrays.items():
                 t = own[k]
                 copied.append((t, t.data.copy()))
-                np.copyto(t.data, array, casting="unsafe")  # in place: optimizers and tied modules keep the array
+                t.copy_(array, casting="unsafe")
         except BaseException:  # a cast that warnings turned into errors, Ctrl-C: the module stays as it was
             for t, before in reversed(copied):
-                np.copyto(t.data, before)
+                t.copy_(before)
             raise
-        for t, _ in copied:
-            mark_modified(t)
         return IncompatibleKeys(missing, unexpected)
 
     # --- printing ----------------------------------------------------------------------------------------------

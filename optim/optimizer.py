@@ -12,7 +12,6 @@ import numpy as np
 
 from autograd import Tensor, Value, enable_grad, no_grad
 from autograd.errors import ShapeError
-from autograd.function import mark_modified
 
 Param = Any  # a float Tensor or a Value: anything with `.data` and `.grad`
 
@@ -61,11 +60,10 @@ def check_number(name: str, key: str, value: Any, rule: str = "a number", ok: Ca
 
 
 def write_back(p: Param, data: np.ndarray) -> None:
-    """Finish updating `p` from the array `param_arrays` lent: a Value takes back its float. Either kind is marked
-    as changed in place, so a graph that saved its old value refuses to run backward with it."""
-    if isinstance(p, Value):
-        p.data = float(data)
-    mark_modified(p)
+    """Finish updating `p` from the array `param_arrays` lent: `copy_` gives a Value back its float (a Tensor's own
+    array was updated in place: numpy skips copying an array onto itself) and marks either kind changed, so a graph
+    that saved the old value refuses to run backward with it."""
+    p.copy_(data)
 
 
 class StateSpec(NamedTuple):

@@ -5,11 +5,11 @@ First come the Tensor methods of the same names (x.reshape(2, 3) is reshape(x, 2
 checked with a message that names the op, then the op itself."""
 from __future__ import annotations
 
-import numpy as np
-
 import math
 import operator
 from typing import Any, Sequence
+
+import numpy as np
 
 from ..errors import ShapeError
 from ..function import Function, Variable
@@ -224,7 +224,7 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return index_add(grad, ctx.inputs[1], ctx.shape, ctx.dtype), None
+        return index_add(grad, ctx.inputs[1], ctx.shape, ctx.dtype, ctx.create_graph), None
 
     @staticmethod
     def flops(c):
@@ -249,9 +249,9 @@ class IndexAdd(Function):
         return (0 if _is_basic(c.args[1]) else c.size(0)), 0
 
 
-def index_add(grad, index, shape, dtype):
+def index_add(grad, index, shape, dtype, create_graph):
     """zeros(shape) with `grad` added at `index`: an array for an ordinary backward, a recorded op under create_graph."""
-    if isinstance(grad, Variable):
+    if create_graph:
         return IndexAdd.apply(grad, index, shape, dtype)
     return _scatter(np.asarray(grad), index, shape, dtype)  # numpy may hand a 0-d result back as a scalar
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import Callable
 
-from autograd.ops.elementwise import (Abs, Add, Cast, Clip, Cos, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, ReLU,
-                                      Sigmoid, Sin, Sqrt, Sub, Tanh, Where)
+from autograd.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
+from autograd.ops.elementwise import Abs, Cast, Clip, Cos, Exp, Log, Maximum, Minimum, ReLU, Sigmoid, Sin, Sqrt, Tanh, Where
 from autograd.ops.linalg import MatMul
 from autograd.ops.reduce import LogSumExp, Max, Mean, Min, Sum
 from autograd.ops.shape import BroadcastTo, Concatenate, GetItem, Pad, Reshape, Split, Transpose
-from nn.conv import Convolution
-from nn.functional import GELU, Dropout, GELUTanh, LeakyReLU, Linear, LogSoftmax, NormalCDF, Softmax
-from nn.pooling import AvgPool, MaxPool
+from nn.functional.activation import GELU, Dropout, GELUTanh, LeakyReLU, LogSoftmax, NormalCDF, Softmax
+from nn.functional.conv import Convolution
+from nn.functional.linear import Linear
+from nn.functional.pooling import AvgPool, MaxPool
 
 from . import forms as f
 

@@ -14,7 +14,7 @@ from autograd import value as value_module
 from autograd.engine import topological_order
 from autograd.errors import BackwardError, GraphFreedError
 from autograd.tools.rules import _latex, rule_for
-from autograd.ops import elementwise, linalg, reduce, shape
+from autograd.ops import arithmetic, elementwise, linalg, reduce, shape
 from autograd.ops.shape import IndexAdd
 
 
@@ -127,8 +127,8 @@ def test_rule_text_is_the_first_docstring_line_of_the_op():
 
 
 def test_rule_for_maps_inputs_by_forward_argument_name():
-    assert rule_for(elementwise.Div, 0).text == "dz/da = 1/b"
-    assert rule_for(elementwise.Div, 1).text == "dz/db = -a/b**2"
+    assert rule_for(arithmetic.Div, 0).text == "dz/da = 1/b"
+    assert rule_for(arithmetic.Div, 1).text == "dz/db = -a/b**2"
     assert rule_for(elementwise.Where, 2, 1).text.startswith("dz/db = 1 where not cond")
     assert rule_for(shape.Concatenate, 3, 2).text.startswith("dy/dxs[i] = 1")
     # IndexAdd's docstring calls its input g while forward calls it grad: matched by order
@@ -144,7 +144,7 @@ def test_latex_of_docstring_notation():
 
 def _all_core_functions():
     found = []
-    for module in (elementwise, reduce, shape, linalg, value_module):
+    for module in (arithmetic, elementwise, reduce, shape, linalg, value_module):
         for _, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Function) and obj is not Function and obj.__module__ == module.__name__:
                 found.append(obj)
@@ -177,12 +177,12 @@ def _cases():
     m1, m2 = _t(2, 4), _t(4, 3)
     cond = rng.uniform(size=(2, 3)) > 0.5
     return {
-        elementwise.Add: (lambda a, b: a + b, [a, b]),
-        elementwise.Sub: (lambda a, b: a - b, [a, b]),
-        elementwise.Mul: (lambda a, b: a * b, [a, b]),
-        elementwise.Div: (lambda a, p: a / p, [a, p]),
-        elementwise.Neg: (lambda a: -a, [a]),
-        elementwise.Pow: (lambda p, b: p ** b, [p, b]),
+        arithmetic.Add: (lambda a, b: a + b, [a, b]),
+        arithmetic.Sub: (lambda a, b: a - b, [a, b]),
+        arithmetic.Mul: (lambda a, b: a * b, [a, b]),
+        arithmetic.Div: (lambda a, p: a / p, [a, p]),
+        arithmetic.Neg: (lambda a: -a, [a]),
+        arithmetic.Pow: (lambda p, b: p ** b, [p, b]),
         elementwise.Exp: (lambda a: a.exp(), [a]),
         elementwise.Log: (lambda p: p.log(), [p]),
         elementwise.Sqrt: (lambda p: p.sqrt(), [p]),
@@ -217,8 +217,8 @@ def _cases():
 def _value_cases():
     x, y = Value(0.8, label="x"), Value(-1.7, label="y")
     return {
-        elementwise.Add: (lambda x, y: x + y, [x, y]),
-        elementwise.Mul: (lambda x, y: x * y, [x, y]),
+        arithmetic.Add: (lambda x, y: x + y, [x, y]),
+        arithmetic.Mul: (lambda x, y: x * y, [x, y]),
         value_module.Pow: (lambda x: x ** 3 + x ** -1, [x]),
         value_module.Exp: (lambda x: x.exp(), [x]),
         value_module.Log: (lambda x: x.log(), [x]),

@@ -49,6 +49,15 @@ def test_fills_are_in_place_and_keep_dtype():
     assert np.all(array == 0)
 
 
+def test_initialising_a_used_parameter_breaks_graphs_that_saved_it():
+    import autograd as ag
+    layer = nn.Linear(2, 1)
+    y = layer(Tensor(np.ones((1, 2), np.float32)))  # Linear saves the weight for its input gradient
+    init.zeros_(layer.weight)
+    with pytest.raises(ag.BackwardError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
 def test_uniform_stays_in_bounds_and_fills_them():
     p = init.uniform_(_empty(200, 200, dtype=np.float64), -2.0, 3.0)
     assert p.data.min() >= -2.0 and p.data.max() < 3.0

@@ -246,6 +246,16 @@ def test_to_float64_casts_parameters_and_buffers():
         layer.to(np.int32)
 
 
+def test_to_keeps_the_parameters_and_breaks_graphs_that_saved_them():
+    layer = nn.Linear(2, 3)
+    weight, before = layer.weight, layer.weight.data.copy()
+    y = layer(Tensor(np.ones((1, 2), np.float32)))
+    layer.to(np.float64)
+    assert layer.weight is weight and weight.dtype == np.float64 and np.array_equal(weight.data, before)
+    with pytest.raises(ag.BackwardError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
 def test_module_without_forward_says_so():
     with pytest.raises(NotImplementedError, match="Module has no forward"):
         nn.Module()(1)

@@ -69,6 +69,16 @@ def test_value_sgd_step_hand_value():
     assert w.data == pytest.approx(2.4, abs=1e-15) and isinstance(w.data, float)
 
 
+def test_backward_through_a_value_graph_saved_before_step_raises():
+    from autograd import BackwardError
+    w = Value(2.0)
+    loss = w * w
+    loss.backward(retain_graph=True)
+    optim.SGD([w], lr=0.1).step()
+    with pytest.raises(BackwardError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 def test_value_state_buffers_are_zero_dimensional_float64():
     w = Value(3.0)
     opt = optim.Adam([w], lr=0.1, amsgrad=True)
