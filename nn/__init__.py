@@ -22,3 +22,10 @@ from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
 from .serialization import CheckpointError, load, save
 from .summary import summary
+
+
+def __getattr__(name: str):
+    if name == "onnx":  # nn.onnx.export: loaded on first use (it needs the optional onnx extra only when it exports)
+        import importlib
+        return importlib.import_module(".onnx", __name__)
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

@@ -101,3 +101,9 @@ def test_each_nn_module_imports_first_in_a_fresh_interpreter():
                             timeout=300)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert len(names) > 20 and "nn.module" in names  # the walk found the package
+
+
+def test_nn_onnx_is_reachable_after_import_nn_alone():
+    code = "import sys, nn; print('nn.onnx' in sys.modules); print(callable(nn.onnx.export))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]  # not loaded by `import nn`, found on first use
