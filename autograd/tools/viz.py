@@ -252,12 +252,12 @@ def _emit(dot: Any, painter: _Painter, items: dict, edges: list, reps: dict, gro
     for rep in reps.values():
         unique.setdefault(rep.id, rep)
     members: dict = {}
-    scopes: set = {()}
-    for rep in unique.values():
+    scopes: dict = {(): None}  # in order of first appearance (not a set: its order would follow string hashes,
+    for rep in unique.values():  # and the same graph would be laid out differently on every run)
         scope = tuple(rep.scope) if group_modules else ()
         members.setdefault(scope, []).append(rep)
         for k in range(len(scope) + 1):
-            scopes.add(scope[:k])
+            scopes.setdefault(scope[:k], None)
     children: dict = {}
     for scope in sorted(scopes, key=len):
         if scope:
