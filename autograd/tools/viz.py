@@ -15,7 +15,15 @@ from .graph import collect, input_key, own_name, value_key
 from .paint import CLUSTER_FILLS, FONT, LEGEND, STYLES, _esc, _Item, _Painter
 from .render import Drawing
 
-def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR", max_nodes: int = 300,
+# A default drawing fits a screen: at most this many boxes, and at most this many along its longest path (about 120 pt
+# each, left to right: 24 fit a 1920-pixel screen at half size, which stays readable once zoomed). An explicit
+# max_nodes= asks for up to that many boxes however long the drawing gets.
+MAX_NODES = 300
+SCREEN_RANKS = 24
+
+
+def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
+         max_nodes: int | None = None,
          group_modules: bool = True, highlight: Any = None, step: int | None = None,
          legend: bool | None = None, explanation: Explanation | None = None) -> Drawing:
     """Draw the graph that computed `root`.
@@ -25,7 +33,9 @@ def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: 
         show_data: show values (Value data, a preview of small Tensors).
         show_grad: show gradients (Value grad, the norm of a Tensor's .grad).
         rankdir: "LR" (left to right) or "TB" (top to bottom).
-        max_nodes: above this many boxes, each nn.Module call is drawn as one box (and the drawing says so).
+        max_nodes: above this many boxes, each nn.Module call is drawn as one box (and the drawing says so); by
+            default, above 300 boxes or when the longest path is more than a screen wide (24 boxes). Pass the
+            number of nodes (the note says it) to draw every op.
         group_modules: put the ops made inside an nn.Module call in a cluster named after the module.
         highlight: Values/Tensors (or a function of a Value/Tensor returning bool) whose paths to the root are marked.
         step: draw the backward pass after the first `step` steps of `explain(root)`: those gradients filled in and
@@ -43,8 +53,9 @@ def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: 
         raise ValueError("draw: got an empty list of roots; pass a Value or Tensor")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
-    if not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"draw: max_nodes must be a positive int, got {max_nodes!r}")
+    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"draw: max_nodes must be a positive int (or None for a drawing that fits a screen), got "
+                         f"{max_nodes!r}")
     current = None
     grads = None
     if step is None:
@@ -152,18 +163,29 @@ def _owner_scope(v: Variable, users: Sequence) -> tuple:
     return ()
 
 
-def _fit(items: dict, edges: list, max_nodes: int, roots: list) -> tuple[dict, list[str]]:
-    """Which box each item is drawn in: itself, or its module's box when the graph has more than `max_nodes`."""
+def _fit(items: dict, edges: list, max_nodes: int | None, roots: list) -> tuple[dict, list[str]]:
+    """Which box each item is drawn in: itself, or its module's box when the graph is too big.
+
+    Too big is more than `max_nodes` boxes; with `max_nodes=None` (the default), more than MAX_NODES boxes or a longest
+    path of more than SCREEN_RANKS boxes (a model drawn op by op is a strip many screens wide). Modules collapse from
+    the deepest level up, to the first level that fits.
+    """
     reps = {i: it for i, it in items.items()}
-    if len(items) <= max_nodes:
+    limit = MAX_NODES if max_nodes is None else max_nodes
+    by_length = max_nodes is None  # an explicit max_nodes asks for that many boxes, however long the drawing
+
+    def fits(level: int | None) -> bool:
+        if len({_box_key(it, level) for it in items.values()}) > limit:
+            return False
+        return not by_length or _longest_path(items, edges, level) <= SCREEN_RANKS
+
+    if fits(None):
         return reps, []
     depth = max((len(it.scope) for it in items.values()), default=0)
     chosen = None
     for d in range(depth - 1, -1, -1):
-        modules = {it.scope[:d + 1] for it in items.values() if len(it.scope) > d}
-        count = len(modules) + sum(len(it.scope) <= d for it in items.values())
         chosen = d
-        if count <= max_nodes:
+        if fits(d):
             break
     notes = []
     if chosen is not None:
@@ -175,14 +197,44 @@ def _fit(items: dict, edges: list, max_nodes: int, roots: list) -> tuple[dict, l
                     boxes[scope] = _Item(f"m{len(boxes)}", "module", [], _module_label(scope), scope[:-1], scope)
                 boxes[scope].obj.append(it)
                 reps[i] = boxes[scope]
-        notes.append(f"{len(items)} nodes is more than max_nodes={max_nodes}: each module call is drawn as one box "
-                     f"(draw(..., max_nodes={len(items)}) shows every op)")
-    kept = _nearest(items, edges, reps, max_nodes, roots)
+        why = (f"{len(items)} nodes is more than max_nodes={limit}" if len(items) > limit else
+               f"the longest path has {_longest_path(items, edges, None)} boxes, more than fit on a screen")
+        notes.append(f"{why}: each module call is drawn as one box (draw(..., max_nodes={len(items)}) shows every op)")
+    kept = _nearest(items, edges, reps, limit, roots)
     if kept is not None:
         left_out = len({id(r) for r in reps.values()}) - len(kept)
         reps = {i: r for i, r in reps.items() if id(r) in kept}
         notes.append(f"{left_out} more nodes, farthest from the output, are not drawn (raise max_nodes to see them)")
     return reps, notes
+
+
+def _box_key(item: _Item, level: int | None) -> Any:
+    """The box `item` is drawn in when modules collapse at `level` (None: none collapse)."""
+    return item.scope[:level + 1] if level is not None and len(item.scope) > level else item.id
+
+
+def _longest_path(items: dict, edges: list, level: int | None) -> int:
+    """How many boxes the longest path through the drawing passes (a left-to-right drawing is about that many boxes
+    wide), with modules collapsed at `level`."""
+    into: dict = {}
+    waiting = {i: 0 for i in items}
+    for src, dst, _ in edges:
+        into.setdefault(dst, []).append(src)
+        waiting[dst] += 1
+    out_of: dict = {}
+    for src, dst, _ in edges:
+        out_of.setdefault(src, []).append(dst)
+    ready = [i for i, n in waiting.items() if n == 0]
+    length: dict = {}
+    while ready:  # Kahn's order: every item after the items it is made from
+        i = ready.pop()
+        box = _box_key(items[i], level)
+        length[i] = max((length[j] + (_box_key(items[j], level) != box) for j in into.get(i, ())), default=1)
+        for k in out_of.get(i, ()):
+            waiting[k] -= 1
+            if waiting[k] == 0:
+                ready.append(k)
+    return max(length.values(), default=0)
 
 
 def _nearest(items: dict, edges: list, reps: dict, max_nodes: int, roots: list) -> set | None:

@@ -32,3 +32,29 @@ def test_dot_text_of_a_module_graph_is_the_same_under_every_hash_seed():
     # the clusters come in the order the modules ran: 0, 1, 2, 3, 4
     order = re.findall(r"label=<<b>(\d): \w+</b>>", source)
     assert order == ["0", "1", "2", "3", "4"]
+
+
+def svg_size(svg: str) -> tuple[float, float]:
+    width, height = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg).groups()
+    return float(width), float(height)
+
+
+def small_gpt_loss():
+    nn.init.seed(0)
+    model = nn.GPT(nn.GPTConfig(vocab_size=30, block_size=8, n_layer=2, n_head=4, n_embd=48))
+    idx = np.random.default_rng(0).integers(0, 30, size=(2, 8))
+    return model(idx, idx)[1]
+
+
+def test_a_small_gpt_draws_to_fit_a_screen_by_default_and_whole_with_max_nodes():
+    loss = small_gpt_loss()
+    whole = draw(loss, max_nodes=1000)
+    assert whole.n_nodes == 232 and not whole.notes  # under the old default of 300 boxes: drawn op by op
+    width, height = svg_size(whole.svg())
+    assert width / height > 20  # the strip, 20 screens wide
+    d = draw(loss)
+    width, height = svg_size(d.svg())
+    assert width <= 2 * 1440 and width / height < 8  # at most two screens of 1440 pt (1920 px) wide
+    assert d.notes == ["the longest path has 173 boxes, more than fit on a screen: each module call is drawn as "
+                       "one box (draw(..., max_nodes=232) shows every op)"]
+    assert draw(loss, max_nodes=232).n_nodes == 232  # the expanded view, as the note says
