@@ -132,7 +132,7 @@ class Explanation:
                "order the engine runs them</caption>",
                "<tr>" + "".join(f'<th style="text-align:left;padding:2px 8px">{c}</th>' for c in cells) + "</tr>"]
         for s in self.steps:
-            formula = html.escape(r"\(" + s.rule.latex + r"\)")
+            formula = s.rule.mathml  # typeset by the browser itself: no MathJax, no network
             row = [str(s.index), html.escape(s.op), html.escape(s.edge).replace("-&gt;", "&rarr;"),
                    f'<span title="{html.escape(s.words)}">{formula}</span>', html.escape(s.numbers),
                    html.escape(s.total)]

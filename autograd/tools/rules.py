@@ -1,10 +1,13 @@
 """The derivative rule of an op, read from the first line of its Function's docstring ("z = a * b;  dz/da = b,
-dz/db = a"), so what explain() and the drawings show cannot drift from the code; and that notation in LaTeX."""
+dz/db = a"), so what explain() and the drawings show cannot drift from the code; and that notation in LaTeX (MathML
+for browsers comes from the LaTeX, in mathml.py)."""
 from __future__ import annotations
 
 import inspect
 import re
 from dataclasses import dataclass
+
+from .mathml import mathml
 
 
 @dataclass
@@ -14,7 +17,12 @@ class Rule:
     symbol: str       # the input's name in the docstring: "a"
     text: str         # "dz/da = b"
     formula: str      # "d(a * b)/da = b": the text table shows it
-    latex: str        # the formula in LaTeX: the HTML table shows it (with the rule in words on hover)
+    latex: str        # the formula in LaTeX (the HTML table shows it as MathML, with the rule in words on hover)
+
+    @property
+    def mathml(self) -> str:
+        """The formula as MathML, which browsers typeset offline."""
+        return mathml(self.latex)
 
 
 _DERIVATIVE = re.compile(r"d([A-Za-z_][\w\[\]]*)/d([A-Za-z_][\w\[\]]*)\s*=")
