@@ -30,6 +30,7 @@ __all__ = [
 # Loaded on first use, so `import autograd` stays numpy-only: drawing needs graphviz, the others are seldom needed.
 _LAZY = {
     "draw": ("tools.viz", "draw"),
+    "animate": ("tools.animate", "animate"),
     "explain": ("tools.explain", "explain"),
     "profile": ("profiler", "profile"),
     "detect_anomaly": ("anomaly", "detect_anomaly"),

@@ -19,6 +19,11 @@ def mathml(latex: str, display: bool = False) -> str:
             f'<annotation encoding="application/x-tex">{_escape(latex)}</annotation></semantics></math>')
 
 
+def mathml_row(latex: str) -> str:
+    """`latex` as the inside of a <math> element (for formulas pieced together in the interactive view)."""
+    return _row(_TOKEN.findall(latex), 0)[0]
+
+
 def _row(tokens: list[str], i: int) -> tuple[str, int]:
     """Items up to the closing brace of the group (or the end); returns their MathML and the index after it."""
     out: list[str] = []

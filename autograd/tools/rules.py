@@ -37,6 +37,34 @@ def rule_for(fn: type, position: int, order: int = 0) -> Rule:
     return _rules[cache_key]
 
 
+def with_numbers(fn: type, expression: str, values: dict) -> tuple[str, str]:
+    """`expression` (docstring notation, e.g. a rule's right-hand side "1 - y**2") with the number of each name in
+    `values` put in ("1 - 0.7071**2"), as text and as LaTeX. A trailing note in parentheses is left out."""
+    expression = re.sub(r"\s{2,}\(.*\)$", "", expression).strip()
+    text = "".join(_number(values[t]) if t in values else t for t in _TOKEN.findall(expression))
+    names, star = _forward_params(fn)
+    return text, _latex(text, set(names) | {star or ""})
+
+
+def rule_rhs(rule: Rule) -> str:
+    """The first form of a rule's right-hand side: "1 - tanh(x)**2" of "dy/dx = 1 - tanh(x)**2 = 1 - y**2"."""
+    return re.sub(r"\s{2,}\(.*\)$", "", rule.text.partition("= ")[2]).split(" = ")[0].strip()
+
+
+def _number(x: float | int) -> str:
+    """A number to put into a formula: 4 significant digits, in parentheses when negative or a power of ten."""
+    if isinstance(x, int):
+        text = str(x)
+    else:
+        text = f"{x:.4g}"
+        if "e" in text:
+            mantissa, _, exponent = text.partition("e")
+            text = f"{mantissa} * 10**({int(exponent)})"
+        elif text.lstrip("-").isdigit():
+            text += ".0"
+    return f"({text})" if text.startswith("-") or "*" in text else text
+
+
 def _forward_params(fn: type) -> tuple[list[str], str | None]:
     try:
         params = list(inspect.signature(fn.forward).parameters.values())[1:]  # without ctx

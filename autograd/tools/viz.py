@@ -13,7 +13,7 @@ from ..variable import Variable
 from .explain import Explanation, explain
 from .graph import collect, input_key, own_name, value_key
 from .paint import CLUSTER_FILLS, FONT, LEGEND, STYLES, _esc, _Item, _Painter
-from .render import Drawing
+from .render import Drawing, _count
 
 # A default drawing fits a screen: at most this many boxes, and at most this many along its longest path (about 120 pt
 # each, left to right: 24 fit a 1920-pixel screen at half size, which stays readable once zoomed). An explicit
@@ -51,11 +51,7 @@ def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: 
             raise TypeError(f"draw: expected a Value or Tensor (or a list of them), got {type(r).__name__}")
     if not roots:
         raise ValueError("draw: got an empty list of roots; pass a Value or Tensor")
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"draw: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
-    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
-        raise ValueError(f"draw: max_nodes must be a positive int (or None for a drawing that fits a screen), got "
-                         f"{max_nodes!r}")
+    check_options("draw", rankdir, max_nodes)
     current = None
     grads = None
     if step is None:
@@ -74,20 +70,48 @@ def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: 
         grads = explanation.grads_after(step)
         current = explanation.steps[step - 1] if step else None
         graph = explanation.graph  # explain walked the graph already
+    heading = []
+    if current is not None:
+        heading.append(f"backward step {step} of {len(explanation)}: {str(current).partition(': ')[2]}")
+    elif step == 0:
+        heading.append(f"backward step 0 of {len(explanation)}: only the root's gradient (the seed) is known")
+    return scene(graph, roots, show_data=show_data, show_grad=show_grad, rankdir=rankdir, max_nodes=max_nodes,
+                 group_modules=group_modules, highlight=highlight, grads=grads, current=current,
+                 explanation=explanation, legend=legend, heading=heading)[0]
+
+
+def check_options(caller: str, rankdir: str, max_nodes: int | None) -> None:
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"{caller}: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
+    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"{caller}: max_nodes must be a positive int (or None for a drawing that fits a screen), "
+                         f"got {max_nodes!r}")
+
+
+def scene(graph: Any, roots: list, *, show_data: bool, show_grad: bool, rankdir: str, max_nodes: int | None,
+          group_modules: bool, highlight: Any, grads: dict | None, current: Any, explanation: Explanation | None,
+          legend: bool | None, heading: list[str], animated: bool = False) -> tuple[Drawing, dict, dict, _Painter]:
+    """The drawing of `graph`, with what it is made of: its items by id, the box each is drawn in (`reps`; an item
+    not drawn is missing), and the painter (the texts of each box, the ids of the edges) the interactive view reads."""
     scalar = isinstance(roots[0], Value)
     items, edges = _items(graph, roots)
     reps, notes = _fit(items, edges, max_nodes, roots)
+    notes = heading + notes
     marked = _highlighted(items, edges, highlight)
-    if current is not None:
-        notes.insert(0, f"backward step {step} of {len(explanation)}: {str(current).partition(': ')[2]}")
-    elif step == 0:
-        notes.insert(0, f"backward step 0 of {len(explanation)}: only the root's gradient (the seed) is known")
-    painter = _Painter(scalar, show_data, show_grad, grads, current, marked, items, explanation)
+    painter = _Painter(scalar, show_data, show_grad, grads, current, marked, items, explanation, animated)
     dot = painter.digraph(rankdir, notes)
     drawn = _emit(dot, painter, items, edges, reps, group_modules)
     if legend if legend is not None else not scalar:
         _legend(dot, sorted({it.kind for it in reps.values()}, key=list(STYLES).index))
-    return Drawing(dot, drawn, notes)
+    return Drawing(dot, drawn, notes, _alt(graph, roots, items, notes)), items, reps, painter
+
+
+def _alt(graph: Any, roots: list, items: dict, notes: list[str]) -> str:
+    """The drawing in words, for its alt text."""
+    names = ", ".join(graph.names.get(value_key(r), "out") for r in roots)
+    ops = sum(it.kind == "op" for it in items.values())
+    text = f"Computation graph of {names}: {_count(len(items) - ops, 'value')} and {_count(ops, 'operation')}"
+    return text + "".join(f". {note}" for note in notes)
 
 
 # --- what is drawn -------------------------------------------------------------------------------------------------
@@ -339,11 +363,17 @@ def _emit(dot: Any, painter: _Painter, items: dict, edges: list, reps: dict, gro
         entry = joined.setdefault((a.id, b.id), [a, b, [], False])
         entry[2].append(info)
         entry[3] = entry[3] or (src, dst) in painter.marked
+    n_edges = 0
     for (a_id, b_id), (a, b, infos, marked) in joined.items():
         # between two plain boxes every edge is drawn (x * x shows two); a collapsed module gets one per neighbour
         groups = [[info] for info in infos] if a.kind != "module" and b.kind != "module" else [infos]
         for group in groups:
-            dot.edge(a_id, b_id, **painter.edge_attrs(a, b, group, marked))
+            edge_id, n_edges = f"e{n_edges}", n_edges + 1
+            for info in group:  # each input an edge carries (node, position), and the pair of boxes it joins
+                painter.edge_ids.setdefault(info if info is not None else (a_id, b_id), edge_id)
+            painter.edge_ids.setdefault((a_id, b_id), edge_id)
+            painter.edge_ends[edge_id] = (a_id, b_id)
+            dot.edge(a_id, b_id, **painter.edge_attrs(a, b, group, marked, edge_id))
     return len(unique)
 
 
