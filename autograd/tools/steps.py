@@ -229,10 +229,9 @@ class StepBuilder:
         """For each drawn box: name, kind, op, shape and dtype, and for Tensors the summary of its data (with a
         heatmap for 1-d and 2-d values); for ops, the rule of each input."""
         found = {}
-        for item_id, item in self.items.items():
-            if self.reps.get(item_id) is not item:
-                continue
-            found[item_id] = self._detail(item)
+        for box in self.reps.values():
+            if box.id not in found:
+                found[box.id] = self._detail(box)
         return found
 
     def _detail(self, item: _Item) -> dict:

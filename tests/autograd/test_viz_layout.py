@@ -58,3 +58,43 @@ def test_a_small_gpt_draws_to_fit_a_screen_by_default_and_whole_with_max_nodes()
     assert d.notes == ["the longest path has 173 boxes, more than fit on a screen: each module call is drawn as "
                        "one box (draw(..., max_nodes=232) shows every op)"]
     assert draw(loss, max_nodes=232).n_nodes == 232  # the expanded view, as the note says
+
+
+def lesson():
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L
+
+
+def test_every_svg_carries_alt_text(tmp_path):
+    d = draw(lesson())
+    alt = "Computation graph of L: 7 values and 3 operations"
+    assert d.alt == alt
+    svg = d.svg()
+    assert re.search(r'<svg[^>]* role="img" aria-label="Computation graph of L: 7 values and 3 operations">\s*'
+                     r"<title>Computation graph of L: 7 values and 3 operations</title>", svg)
+    assert alt in Path(d.save_svg(tmp_path / "graph.svg")).read_text()
+    step = draw(lesson(), step=2)
+    assert step.alt.startswith(alt + ". backward step 2 of 6: Mul sends the gradient of L to f")
+
+
+def test_inline_drawing_fits_the_column_and_has_zoom_controls():
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(40):
+        y = (y * 1.01).tanh()
+    bundle = draw(y)._repr_mimebundle_()
+    html = bundle["text/html"]
+    width = svg_size(bundle["image/svg+xml"])[0]
+    assert width > 2000  # wider than any notebook column
+    svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
+    assert 'width="' not in svg.partition(">")[0]  # no fixed width: it takes the column's
+    assert f"width:100%;max-width:{width * 4 / 3:.0f}px;height:auto" in svg.partition(">")[0]
+    assert 'aria-label="Computation graph of out: ' in svg
+    assert 'data-zoom="in"' in html and 'data-zoom="fit"' in html and "window.chainruleZoom = function" in html
+    assert "<script src" not in html and "<title>v" not in html  # inline script; no "v12" tooltips
