@@ -12,7 +12,6 @@ import os
 from typing import Any
 
 from ..value import Value
-from ..variable import Variable
 from . import page
 from .explain import check_root, record
 from .graph import collect, value_key

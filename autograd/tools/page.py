@@ -30,8 +30,11 @@ def asset(name: str) -> str:
 def with_alt(svg: str, alt: str) -> str:
     """`svg` with alt text: role="img", an aria-label and a <title> as the root's first child."""
     text = html.escape(alt, quote=True)
-    return re.sub(r"<svg\b([^>]*)>", lambda m: f'<svg{m.group(1)} role="img" aria-label="{text}">\n<title>{text}</title>',
-                  svg, count=1)
+
+    def labelled(m: re.Match) -> str:
+        return f'<svg{m.group(1)} role="img" aria-label="{text}">\n<title>{text}</title>'
+
+    return re.sub(r"<svg\b([^>]*)>", labelled, svg, count=1)
 
 
 def parse(svg: str) -> ET.Element:

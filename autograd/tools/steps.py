@@ -14,8 +14,8 @@ from ..variable import Variable
 from .explain import Explanation, Step
 from .graph import Graph, fmt, input_key, norm, output_key, value_key
 from .mathml import mathml_row
-from .paint import _Item, data_text, grad_text
-from .rules import rule_for, rule_rhs, with_numbers
+from .paint import _Item, grad_text
+from .rules import _forward_params, rule_for, rule_rhs, with_numbers
 
 HEAT_SIDE = 16  # a heatmap has at most 16 x 16 cells (block means): a picture of the numbers, not every number
 LISTED = 6      # how many names a step lists before "and N more"
@@ -87,11 +87,12 @@ class StepBuilder:
     # --- forward ---------------------------------------------------------------------------------------------------
     def forward(self) -> None:
         leaves = [i for i, it in self.items.items() if it.kind in ("input", "parameter", "constant")]
-        named = [it.name for i, it in self.items.items() if i in leaves and it.kind != "constant"]
+        named = [self.items[i].name for i in leaves if self.items[i].kind != "constant"]
         self.add("forward", f"forward: the inputs are set: {_listed(named) or 'constants only'}",
                  focus=self.drawn(leaves), reveal=self.drawn(leaves), data=self._data_texts(leaves))
         for node in self.graph.nodes:  # oldest first: the order forward ran them
-            outputs = [(i, output_key(node, i)) for i in range(node.n_outputs) if output_key(node, i) in self.graph.values]
+            outputs = [(i, output_key(node, i)) for i in range(node.n_outputs)
+                       if output_key(node, i) in self.graph.values]
             made = [b for _, key in outputs for b in self.boxes.get(key, ())]
             op = self.op_box[id(node)]
             self.add("forward", self._forward_words(node, outputs), focus=self.drawn([op] + made),
@@ -101,18 +102,16 @@ class StepBuilder:
         rule = rule_for(node.fn, 0)
         names = [self.name(key) for _, key in outputs] or [node.name.lower()]
         words = f"forward: {node.name} computes {rule.definition}"
-        values = self._symbol_values(node, None)
-        if values is not None and len(outputs) == 1:
-            _, key = outputs[0]
+        values, result = self._symbol_values(node, None), self._output_number(node)
+        if values is not None and result is not None:
             text, _ = with_numbers(node.fn, rule.definition.partition("=")[2], values)
-            return f"{words}: {names[0]} = {text} = {fmt(self.graph.values[key].data)}"
+            return f"{words}: {names[0]} = {text} = {fmt(result)}"
         shapes = ", ".join(f"{self.name(key)} {tuple(self.graph.values[key].shape)}" for _, key in outputs)
         return f"{words}: {shapes or names[0]}"
 
     def _symbol_values(self, node: Any, output: Any) -> dict | None:
         """The number of each forward argument (and of the output, under its docstring name) when all are single
         numbers, for putting them into the rule; None otherwise."""
-        from .rules import _forward_params
         names, _ = _forward_params(node.fn)
         values: dict = {}
         for name, arg in zip(names, node.inputs):
@@ -146,7 +145,7 @@ class StepBuilder:
         self.add("backward", f"backward: start at the output with d{self.name(key)}/d{self.name(key)} = "
                  f"{fmt(seed) if np.size(seed) == 1 else _shape_words(seed)} (the seed)",
                  focus=self.drawn(self.boxes.get(key, [])), grads={b: grad_text(seed, self.scalar) for b in boxes},
-                 info=self._grad_info(boxes, seed), target=self.name(key), grad=_copy(seed))
+                 info=self._grad_info(boxes, seed), target=self.name(key), grad=seed)
 
     def recorded(self, explanation: Explanation) -> None:
         for step in explanation.steps:
@@ -180,14 +179,14 @@ class StepBuilder:
         self.add("backward", words, focus=self.drawn([op] + self.boxes.get(key, [])), edges=[edge] if edge else [],
                  grads={b: grad_text(step.accumulated, self.scalar or np.size(step.accumulated) == 1) for b in boxes},
                  labels={edge: label} if edge else None, info=self._grad_info(boxes, step.accumulated), math=math,
-                 target=step.input, grad=_copy(step.accumulated))
+                 target=step.input, grad=step.accumulated)
 
     def _output_number(self, node: Any) -> float | None:
+        """The op's result when it is a single number (and still there), else None."""
         out = self.graph.values.get(output_key(node))
-        if out is None or node.n_outputs != 1:
+        if out is None or node.n_outputs != 1 or out.size != 1:
             return None
-        data = np.asarray(out.data)
-        return float(data.reshape(-1)[0]) if data.size == 1 else None
+        return float(np.asarray(out.data).reshape(-1)[0])
 
     # --- backward, from what a freed graph still knows -------------------------------------------------------------
     def visits(self, root: Variable) -> None:
@@ -306,6 +305,3 @@ def _same_number(text: str, x: float) -> bool:
     except ValueError:
         return False
 
-
-def _copy(g: Any) -> Any:
-    return g.copy() if isinstance(g, np.ndarray) else g

@@ -21,19 +21,9 @@ from autograd.engine import topological_order
 from autograd.errors import BackwardError
 from autograd.tools.animate import AFTER_BACKWARD
 from autograd.tools.graph import collect, input_key
+from lessons import lesson
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def lesson():
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f)
 
 
 def backward_steps(view):

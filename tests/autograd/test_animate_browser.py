@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import autograd as ag
-from autograd import Tensor, Value, animate, draw, explain
+from autograd import Tensor, animate, draw, explain
 from autograd.tools.graph import fmt
 
 from chromium import Browser, find_chromium
+from lessons import lesson, long_chain
 
 REPO = Path(__file__).resolve().parents[2]
 SHOWN = ("JSON.stringify(Object.fromEntries([...document.querySelectorAll('g.node[data-name]')]"
@@ -27,17 +27,6 @@ def browser():
     chrome = Browser(find_chromium())
     yield chrome
     chrome.close()
-
-
-def lesson():
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)
 
 
 def shown(browser) -> dict:
@@ -67,7 +56,7 @@ def test_the_saved_page_opens_at_the_step_in_its_address(browser, tmp_path):
         assert {n: t for n, t in got.items() if t != "grad ?"} == want, k
     browser.open(f"{url}#step=last")
     L.backward()  # the real thing: what the page shows at the end is what backward() leaves in .grad
-    assert shown(browser) == {n: f"grad {fmt(x.grad)}" for n, x in v.items()}
+    assert shown(browser) == {n: f"grad {fmt(x.grad)}" for n, x in {**v, "L": L}.items()}
     assert browser.js("location.hash") == f"#step={last}"
 
 
@@ -112,12 +101,9 @@ def test_a_tensor_box_shows_summary_numbers_and_a_heatmap_on_hover(browser, tmp_
 
 
 def test_a_wide_drawing_fits_the_column_and_zooms(browser, tmp_path):
-    x = Value(0.5, label="x")
-    y = x
-    for _ in range(40):
-        y = (y * 1.01).tanh()
     page = tmp_path / "wide.html"
-    page.write_text(f'<!DOCTYPE html><html><body><div style="width:600px">{draw(y)._repr_html_()}</div></body></html>')
+    page.write_text(f'<!DOCTYPE html><html><body><div style="width:600px">{draw(long_chain())._repr_html_()}</div>'
+                    "</body></html>")
     browser.open(page.as_uri())
     width = "document.querySelector('.cr-zoom svg').getBoundingClientRect().width"
     assert 0 < browser.js(width) <= 600  # scaled down to the column, not cut off

@@ -18,18 +18,7 @@ from autograd.tools.mathml import mathml
 from autograd.tools.rules import _latex, rule_for
 from autograd.ops import elementwise, linalg, reduce, shape
 from autograd.ops.shape import IndexAdd
-
-
-def lesson():
-    """The classic first lesson: L = (a*b + c) * f."""
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f)
+from lessons import lesson
 
 
 def test_a_times_b_plus_c_matches_hand_derived_chain_rule():

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 import nn
-from autograd import Tensor, Value, draw
+from autograd import draw
+from lessons import lesson, long_chain
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,35 +61,20 @@ def test_a_small_gpt_draws_to_fit_a_screen_by_default_and_whole_with_max_nodes()
     assert draw(loss, max_nodes=232).n_nodes == 232  # the expanded view, as the note says
 
 
-def lesson():
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
-
-
 def test_every_svg_carries_alt_text(tmp_path):
-    d = draw(lesson())
+    d = draw(lesson()[0])
     alt = "Computation graph of L: 7 values and 3 operations"
     assert d.alt == alt
     svg = d.svg()
     assert re.search(r'<svg[^>]* role="img" aria-label="Computation graph of L: 7 values and 3 operations">\s*'
                      r"<title>Computation graph of L: 7 values and 3 operations</title>", svg)
     assert alt in Path(d.save_svg(tmp_path / "graph.svg")).read_text()
-    step = draw(lesson(), step=2)
+    step = draw(lesson()[0], step=2)
     assert step.alt.startswith(alt + ". backward step 2 of 6: Mul sends the gradient of L to f")
 
 
 def test_inline_drawing_fits_the_column_and_has_zoom_controls():
-    x = Value(0.5, label="x")
-    y = x
-    for _ in range(40):
-        y = (y * 1.01).tanh()
-    bundle = draw(y)._repr_mimebundle_()
+    bundle = draw(long_chain())._repr_mimebundle_()
     html = bundle["text/html"]
     width = svg_size(bundle["image/svg+xml"])[0]
     assert width > 2000  # wider than any notebook column
