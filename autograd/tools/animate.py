@@ -99,7 +99,7 @@ def animate(root: Any, grad: Any = None, *, rankdir: str = "LR", max_nodes: int 
     builder = StepBuilder(graph, items, reps, painter, scalar)
     builder.forward()
     if explanation is None:
-        builder.visits(root)
+        builder.visits(root, root._seed(grad, False, "animate"))  # what backward() started from, unless given grad=
     else:
         builder.seed(root, explanation.seed)
         builder.recorded(explanation)

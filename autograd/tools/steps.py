@@ -189,20 +189,23 @@ class StepBuilder:
         return float(np.asarray(out.data).reshape(-1)[0])
 
     # --- backward, from what a freed graph still knows -------------------------------------------------------------
-    def visits(self, root: Variable) -> None:
+    def visits(self, root: Variable, seed: Any) -> None:
         """After a backward() that freed the graph: the engine's visits in its order (newest Node first), each showing
         the gradient its output had received in full, then the leaves' summed gradients, which the engine hands
         over after the pass. The per-edge numbers went with what the ops saved."""
-        self.seed(root, _known_grad(root))
+        self.seed(root, seed)
         for node in reversed(self.graph.nodes):
             keys = [output_key(node, i) for i in range(node.n_outputs) if output_key(node, i) in self.graph.values]
             inputs = [input_key(node, x) for x, needs in zip(node.inputs, node.needs_input_grad) if needs]
             grads, known = {}, []
             for key in keys:
-                g = _known_grad(self.graph.values[key])
-                known.append(f"{self.name(key)}.grad = " + ("not kept" if g is None else _value_words(g)))
+                g = seed if key == value_key(root) else _known_grad(self.graph.values[key])
+                if g is None:  # a Tensor keeps .grad on leaves only (and after retain_grad())
+                    known.append(f"{self.name(key)}.grad not kept")
+                    continue
+                known.append(f"{self.name(key)}.grad = {_value_words(g)}")
                 for b in self.own_boxes(key):
-                    grads[b] = grad_text(g, self.scalar or (g is not None and np.size(g) == 1))
+                    grads[b] = grad_text(g, self.scalar or np.size(g) == 1)
             edges = [self.painter.edge_ids[(node, p)] for p, x in enumerate(node.inputs)
                      if (node, p) in self.painter.edge_ids and node.needs_input_grad[p]]
             self.add("backward", f"backward: the engine visits {node.name} ({'; '.join(known)}, every gradient of its "

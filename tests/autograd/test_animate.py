@@ -20,7 +20,7 @@ from autograd import Tensor, Value, animate
 from autograd.engine import topological_order
 from autograd.errors import BackwardError
 from autograd.tools.animate import AFTER_BACKWARD
-from autograd.tools.graph import collect, input_key
+from autograd.tools.graph import collect, fmt, input_key
 from lessons import lesson
 
 REPO = Path(__file__).resolve().parents[2]
@@ -238,3 +238,27 @@ def test_the_readme_example_runs_as_written(tmp_path, monkeypatch):
     view, a = namespace["view"], namespace["a"]
     assert (tmp_path / "backprop.html").read_text(encoding="utf-8") == view.html()
     assert [s.grad for s in view.steps if s.target == "a"] == [a.grad] == [6.0]
+
+
+def test_a_tensor_graph_after_backward_shows_the_leaves_grads_and_what_was_freed():
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.standard_normal((8, 16)), requires_grad=True)
+    w.name = "w"
+    loss = (Tensor(rng.standard_normal((32, 8))) @ w).tanh().sum()
+    loss.backward()
+    view = animate(loss)
+    assert view.after_backward
+    texts = [s.text for s in view.steps]
+    assert "backward: start at the output with dout/dout = 1.0 (the seed)" in texts
+    assert ("backward: the engine visits Tanh (tanh1.grad not kept, every gradient of its output has arrived) and "
+            "sends gradients on to matmul1") in texts
+    assert texts[-1] == ("backward: after the pass, the leaves get their summed gradients: w.grad = (8, 16) with norm "
+                         f"{np.linalg.norm(w.grad.numpy()):.4g}")
+    names = {i: n["n"] for i, n in view.data["nodes"].items()}
+    freed = {names[i] for i, n in view.data["nodes"].items() if n.get("data") == "freed by backward()"}
+    assert freed == {"matmul1", "tanh1", "c1"}  # what backward() freed; w and the 1-element output stay
+    shown = {}
+    for frame in view.data["steps"]:
+        shown.update(frame.get("g", {}))
+    norm = fmt(np.linalg.norm(w.grad.numpy()))
+    assert {names[i]: t for i, t in shown.items()} == {"out": "grad 1.0", "w": f"|grad| {norm}"}
