@@ -34,21 +34,21 @@ class Animation:
         after_backward: True when the graph had been freed by backward(): no per-edge numbers (see animate()).
     """
 
-    def __init__(self, view: str, view_id: str, title: str, steps: list[ViewStep], data: dict,
-                 after_backward: bool) -> None:
-        self._view, self._id, self.title = view, view_id, title
-        self.steps, self.data, self.after_backward = steps, data, after_backward
+    def __init__(self, svg: str, data: dict, steps: list[ViewStep], title: str, after_backward: bool) -> None:
+        self.steps, self.data, self.title, self.after_backward = steps, data, title, after_backward
+        self._svg = svg
+        self._json = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        self._id = "cr-" + hashlib.sha1((svg + self._json).encode("utf-8")).hexdigest()[:12]
 
     def __len__(self) -> int:
         return len(self.steps)
 
     def _repr_html_(self) -> str:
-        return page.page(self._view, self._id, "animate.js")
+        return page.page(self._view(on_page=False), self._id, "animate.js")
 
     def html(self) -> str:
         """The whole page: one file with the drawing, the steps, the script and the styles; no network needed."""
-        body = page.page(self._view.replace('class="cr-anim"', 'class="cr-anim" data-page="1"', 1), self._id,
-                         "animate.js")
+        body = page.page(self._view(on_page=True), self._id, "animate.js")
         return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
                 f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
                 f"<title>{html.escape(self.title)}</title>\n</head>\n<body style=\"margin:16px\">\n{body}\n"
@@ -65,6 +65,33 @@ class Animation:
     def __repr__(self) -> str:
         return (f"<Animation of {self.title}: {len(self.steps)} steps; shows in Jupyter, .save_html(path) writes a "
                 "page that works offline>")
+
+    def _view(self, on_page: bool) -> str:
+        """The view's HTML. It shows the last step, which is what stays without JavaScript; the script then opens
+        it at step 0 (a page: at the step its address names), and on a page the keys work anywhere in it."""
+        last, final = len(self.steps) - 1, self.steps[-1]
+        controls = ('<div class="cr-controls" hidden>'
+                    '<button type="button" data-act="first" title="first step (Home)">|&#x25C0;</button>'
+                    '<button type="button" data-act="back" title="step back (Left arrow)">&#x25C0;</button>'
+                    '<button type="button" data-act="play" title="play or pause (space)">&#x25B6; play</button>'
+                    '<button type="button" data-act="next" title="step forward (Right arrow)">&#x25B6;</button>'
+                    '<button type="button" data-act="last" title="last step (End)">&#x25B6;|</button>'
+                    f'<input type="range" min="0" max="{last}" value="{last}" aria-label="step">'
+                    '<select aria-label="speed" title="speed"><option value="0.5">0.5&times;</option>'
+                    '<option value="1" selected>1&times;</option><option value="2">2&times;</option>'
+                    '<option value="4">4&times;</option></select>'
+                    f'<span class="cr-counter">step {last} of {last}</span></div>')
+        step = (f'<div class="cr-step" aria-live="polite"><span class="cr-phase {final.phase}">{final.phase}</span> '
+                f'<span class="cr-math"></span><div class="cr-text">{html.escape(final.text)}</div></div>')
+        note = f'<div class="cr-note">{html.escape(AFTER_BACKWARD)}</div>' if self.after_backward else ""
+        info = ('<div class="cr-info"><span class="cr-hint">Hover over or click a box for its data, gradient, shape '
+                "and rule. Keys: Left/Right step, Home/End, space plays.</span></div>")
+        payload = self._json.replace("</", "<\\/")  # a JSON string can never close the script element
+        where = ' data-page="1"' if on_page else ""
+        return (f'<div class="cr-anim" id="{self._id}"{where} tabindex="0" '
+                f'role="group" aria-label="{html.escape(self.title)}, step by step">{controls}{note}{step}'
+                f'{page.zoomable(self._svg, self._id + "-zoom")}{info}'
+                f'<script type="application/json" class="cr-data">{payload}</script></div>')
 
 
 def animate(root: Any, grad: Any = None, *, rankdir: str = "LR", max_nodes: int | None = None,
@@ -109,24 +136,18 @@ def animate(root: Any, grad: Any = None, *, rankdir: str = "LR", max_nodes: int 
         builder.add("backward", "backward is done: every gradient has arrived; backward() would add these to .grad: "
                     + (_listed(done) or "no leaf needs one"), focus=builder.drawn([b for k, _ in leaves
                                                                                    for b in builder.boxes.get(k, [])]))
-    name = graph.names[value_key(root)]
-    title = f"backprop through {name}"
-    svg = _marked_svg(drawing.svg(), items, painter)
     data = {"steps": builder.frames, "rules": builder.rules, "nodes": builder.details(),
             "edges": {e: list(ends) for e, ends in painter.edge_ends.items()},
             "init": {i: ["data ?" if d is not None else None, grad_text(None, scalar) if g is not None else None]
                      for i, (d, g) in painter.texts.items()}}
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    view_id = "cr-" + hashlib.sha1((svg + text).encode("utf-8")).hexdigest()[:12]
-    view = _view(svg, text, builder.steps, title, AFTER_BACKWARD if after_backward else "", view_id)
-    return Animation(view, view_id, title, builder.steps, data, after_backward)
+    svg = _marked_svg(drawing.svg(), items, painter)
+    return Animation(svg, data, builder.steps, f"backprop through {graph.names[value_key(root)]}", after_backward)
 
 
 def _marked_svg(svg: str, items: dict, painter: Any) -> str:
-    """The drawing's SVG for the view: compact, each box's value and gradient texts marked (class cr-d, cr-g) for
-    the script to change, and each value's box named (data-name) as the graph names it."""
-    tree = page.parse(svg)
-    page.compact(tree)
+    """The drawing's SVG for the view: ready to sit inline, each box's value and gradient texts marked (class cr-d,
+    cr-g) for the script to change, and each value's box named (data-name) as the graph names it."""
+    tree = page.inline_tree(svg)
     for g in tree.iter(page.TAG + "g"):
         item_id = g.get("data-id")
         if item_id not in items:
@@ -142,32 +163,4 @@ def _marked_svg(svg: str, items: dict, painter: Any) -> str:
                 if wanted is not None and element.text == wanted and element.get("class") is None:
                     element.set("class", cls)
                     break
-    tree.set("style", "width:100%;height:auto;display:block")
     return page.serialize(tree)
-
-
-def _view(svg: str, data: str, steps: list[ViewStep], title: str, note: str, view_id: str) -> str:
-    """The view's HTML, showing the last step (what a page without JavaScript keeps); the script takes it from there."""
-    last = len(steps) - 1
-    controls = ('<div class="cr-controls" hidden>'
-                '<button type="button" data-act="first" title="first step (Home)">|&#x25C0;</button>'
-                '<button type="button" data-act="back" title="step back (Left arrow)">&#x25C0;</button>'
-                '<button type="button" data-act="play" title="play or pause (space)">&#x25B6; play</button>'
-                '<button type="button" data-act="next" title="step forward (Right arrow)">&#x25B6;</button>'
-                '<button type="button" data-act="last" title="last step (End)">&#x25B6;|</button>'
-                f'<input type="range" min="0" max="{last}" value="{last}" aria-label="step">'
-                '<select aria-label="speed" title="speed"><option value="0.5">0.5&times;</option>'
-                '<option value="1" selected>1&times;</option><option value="2">2&times;</option>'
-                '<option value="4">4&times;</option></select>'
-                f'<span class="cr-counter">step {last} of {last}</span></div>')
-    phase = steps[-1].phase
-    step = (f'<div class="cr-step" aria-live="polite"><span class="cr-phase {phase}">{phase}</span> '
-            f'<span class="cr-math"></span><div class="cr-text">{html.escape(steps[-1].text)}</div></div>')
-    note_html = f'<div class="cr-note">{html.escape(note)}</div>' if note else ""
-    drawing = page.zoomable(svg, view_id + "-zoom")
-    info = ('<div class="cr-info"><span class="cr-hint">Hover over or click a box for its data, gradient, shape and '
-            "rule. Keys: Left/Right step, Home/End, space plays.</span></div>")
-    payload = data.replace("</", "<\\/")  # a JSON string can never close the script element
-    return (f'<div class="cr-anim" id="{view_id}" tabindex="0" role="group" aria-label="{html.escape(title)}, step '
-            f'by step">{controls}{note_html}{step}{drawing}{info}'
-            f'<script type="application/json" class="cr-data">{payload}</script></div>')

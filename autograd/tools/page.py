@@ -91,14 +91,19 @@ def _round(numbers: str, whole: bool) -> str:
     return _DECIMALS.sub(r"\1", numbers)
 
 
-def inline_svg(svg: str) -> str:
-    """A rendered SVG ready to sit inside HTML: compact, scaled to the width it is given (never wider than its own
-    size), its height following from its viewBox."""
+def inline_tree(svg: str) -> ET.Element:
+    """A rendered SVG ready to sit inside HTML, as a tree: compact, scaled to the width it is given (never wider than
+    its own size), its height following from its viewBox."""
     root = parse(svg)
-    width = root.get("viewBox", "0 0 0 0").split()[2]
+    width = float(root.get("viewBox", "0 0 0 0").split()[2])
     compact(root)
-    root.set("style", f"width:100%;max-width:{float(width) * 4 / 3:.0f}px;height:auto;display:block")
-    return serialize(root)
+    root.set("style", f"width:100%;max-width:{width * 4 / 3:.0f}px;height:auto;display:block")
+    return root
+
+
+def inline_svg(svg: str) -> str:
+    """inline_tree(svg) as text."""
+    return serialize(inline_tree(svg))
 
 
 def serialize(root: ET.Element) -> str:

@@ -133,7 +133,9 @@ def test_the_view_keeps_no_reference_to_the_graph():
 
 def test_the_page_is_self_contained():
     L, _ = lesson()
+    L.label = "L</script><script>alert(1)</script>"  # a name can never end the page's script early
     page = animate(L).html()
+    assert page.count("</script>") == 2  # the step data's and the view's own
     assert "<script src" not in page and "<link" not in page and "@import" not in page
     addresses = set(re.findall(r"https?://[^\s\"'<>)]+", page))
     assert addresses <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink",
