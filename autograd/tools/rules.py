@@ -40,7 +40,7 @@ def rule_for(fn: type, position: int, order: int = 0) -> Rule:
 def with_numbers(fn: type, expression: str, values: dict) -> tuple[str, str]:
     """`expression` (docstring notation, e.g. a rule's right-hand side "1 - y**2") with the number of each name in
     `values` put in ("1 - 0.7071**2"), as text and as LaTeX. A trailing note in parentheses is left out."""
-    expression = re.sub(r"\s{2,}\(.*\)$", "", expression).strip()
+    expression = _without_note(expression)
     text = "".join(_number(values[t]) if t in values else t for t in _TOKEN.findall(expression))
     names, star = _forward_params(fn)
     return text, _latex(text, set(names) | {star or ""})
@@ -48,7 +48,12 @@ def with_numbers(fn: type, expression: str, values: dict) -> tuple[str, str]:
 
 def rule_rhs(rule: Rule) -> str:
     """The first form of a rule's right-hand side: "1 - tanh(x)**2" of "dy/dx = 1 - tanh(x)**2 = 1 - y**2"."""
-    return re.sub(r"\s{2,}\(.*\)$", "", rule.text.partition("= ")[2]).split(" = ")[0].strip()
+    return _without_note(rule.text.partition("= ")[2]).split(" = ")[0].strip()
+
+
+def _without_note(expression: str) -> str:
+    """`expression` without a trailing note set off by two spaces, such as "  (n a number)"."""
+    return re.sub(r"\s{2,}\(.*\)$", "", expression).strip()
 
 
 def _number(x: float | int) -> str:
@@ -98,7 +103,7 @@ def _parse_rule(fn: type, position: int, order: int) -> Rule:
     out, wrt, rhs = chosen
     text = f"d{out}/d{wrt} = {rhs}"
     lhs, _, body = definition.partition("=")
-    body = re.sub(r"\s{2,}\(.*\)$", "", body).strip()  # drop a trailing note such as "(n a number)"
+    body = _without_note(body)
     variables = set(names) | {star or "", "grad", out, lhs.strip()}
     if lhs.strip() == out and body and ";" not in body:
         formula = f"d({body})/d{wrt} = {rhs}"

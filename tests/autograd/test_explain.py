@@ -15,7 +15,7 @@ from autograd import value as value_module
 from autograd.engine import topological_order
 from autograd.errors import BackwardError, GraphFreedError
 from autograd.tools.mathml import mathml
-from autograd.tools.rules import _latex, rule_for
+from autograd.tools.rules import _latex, rule_for, rule_rhs, with_numbers
 from autograd.ops import elementwise, linalg, reduce, shape
 from autograd.ops.shape import IndexAdd
 from lessons import lesson
@@ -361,3 +361,13 @@ def test_mathml_of_powers_fractions_words_and_escapes():
     assert "<mo>&gt;</mo>" in mathml("a > b")
     assert "<mi>pad_width</mi>" in mathml(r"\mathrm{pad\_width}")
     assert "<msup><mi>b</mi><mrow><mi>\u22a4</mi></mrow></msup>" in mathml(r"b^{\top}")
+
+
+def test_rules_take_the_numbers_of_one_use():
+    tanh = rule_for(value_module.Tanh, 0)
+    assert rule_rhs(tanh) == "1 - y**2"
+    assert with_numbers(value_module.Tanh, rule_rhs(tanh), {"y": 0.70710678}) == ("1 - 0.7071**2", "1 - 0.7071^{2}")
+    assert rule_rhs(rule_for(elementwise.Tanh, 0)) == "1 - tanh(x)**2"  # the first form of the right-hand side
+    assert with_numbers(elementwise.Mul, "b", {"b": -3.0})[0] == "(-3.0)"  # negative numbers in parentheses
+    assert with_numbers(value_module.Pow, "n * x**(n-1)", {"n": 3, "x": 2.0})[0] == "3 * 2.0**(3-1)"
+    assert with_numbers(elementwise.Abs, "sign(x)  (0 at x = 0)", {"x": 2e-7})[0] == "sign((2 * 10**(-7)))"
