@@ -44,11 +44,11 @@ class Animation:
         return len(self.steps)
 
     def _repr_html_(self) -> str:
-        return page.page(self._view(on_page=False), self._id, "animate.js")
+        return page.page(self._view(on_page=False), self._id, animated=True)
 
     def html(self) -> str:
         """The whole page: one file with the drawing, the steps, the script and the styles; no network needed."""
-        body = page.page(self._view(on_page=True), self._id, "animate.js")
+        body = page.page(self._view(on_page=True), self._id, animated=True)
         return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
                 f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
                 f"<title>{html.escape(self.title)}</title>\n</head>\n<body style=\"margin:16px\">\n{body}\n"

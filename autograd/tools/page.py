@@ -110,20 +110,20 @@ def serialize(root: ET.Element) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def zoomable(inner_svg: str, view_id: str, extra_class: str = "") -> str:
+def zoomable(inner_svg: str, view_id: str) -> str:
     """The HTML of a drawing that fits the column, with zoom buttons and drag-to-pan once its script runs."""
-    return (f'<div class="cr-zoom {extra_class}" id="{view_id}">'
+    return (f'<div class="cr-zoom" id="{view_id}">'
             '<div class="cr-tools" hidden><button type="button" data-zoom="out" title="zoom out">&minus;</button>'
             '<button type="button" data-zoom="fit" title="fit the width">fit</button>'
             '<button type="button" data-zoom="in" title="zoom in">+</button> <span class="cr-scale"></span></div>'
             f'<div class="cr-scroll">{inner_svg}</div></div>')
 
 
-def page(view_html: str, view_id: str, *scripts: str) -> str:
-    """`view_html` with the CSS before it and the scripts after it (zoom.js, then each file of tools/static named,
+def page(view_html: str, view_id: str, animated: bool = False) -> str:
+    """`view_html` with the CSS before it and the script after it (zoom.js, and animate.js for the interactive view,
     then the call that wires up the view), all inline: nothing comes from the network, and nbconvert's HTML keeps
     inline scripts. The call finds its view next to the script first, so two copies of one view both work."""
-    code = "\n".join(asset(name) for name in ("zoom.js",) + scripts)
-    call = "chainruleAnimate" if scripts else "chainruleZoom"
+    code = asset("zoom.js") + (asset("animate.js") if animated else "")
+    call = "chainruleAnimate" if animated else "chainruleZoom"
     found = f'chainruleFind("{view_id}", document.currentScript)'
     return f"<style>{asset('view.css')}</style>{view_html}<script>{code}\n{call}({found});</script>"
