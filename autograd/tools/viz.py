@@ -10,8 +10,8 @@ from typing import Any, Sequence
 
 from ..value import Value
 from ..variable import Variable
-from .explain import Explanation, explain
 from .collapse import fit, module_label
+from .explain import Explanation, explain
 from .graph import collect, input_key, own_name, value_key
 from .paint import CLUSTER_FILLS, FONT, LEGEND, STYLES, _esc, _Item, _Painter
 from .render import Drawing, _count
