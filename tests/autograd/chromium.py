@@ -17,7 +17,8 @@ import pytest
 
 # no host name but this machine resolves (the pages must work offline; an exported notebook's CDN links fail at once)
 FLAGS = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost", "--headless", "--no-sandbox",
-         "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1280,900", "--remote-debugging-pipe"]
 
 

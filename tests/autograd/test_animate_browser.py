@@ -83,6 +83,9 @@ def test_the_keyboard_steps_and_the_address_follows(browser, tmp_path):
     browser.js("location.hash = '#step=9'")  # a link within the page
     browser.settle()
     assert browser.js(counter) == "step 9 of 11" and shown(browser)["a"] == "grad 6.0"
+    # the rule of Mul for its input a, typeset, with the number of this use put in
+    assert browser.js("document.querySelector('.cr-math math').textContent") == "\u2202(a\u22c5b)\u2202a=b=(\u22123.0)"
+    assert browser.js("document.querySelector('.cr-math mfrac').getBoundingClientRect().height") > 15
 
 
 def test_a_tensor_box_shows_summary_numbers_and_a_heatmap_on_hover(browser, tmp_path):

@@ -88,7 +88,8 @@ window.chainruleAnimate = function (root) {
     phase.textContent = st.p;
     phase.className = "cr-phase " + st.p;
     root.querySelector(".cr-text").textContent = st.t;
-    root.querySelector(".cr-math").innerHTML = st.m ? MATH + data.rules[st.m[0]] + (st.m[1] || "") + "</mrow></math>" : "";
+    var formula = st.m ? MATH + data.rules[st.m[0]] + (st.m[1] || "") + "</mrow></math>" : "";
+    root.querySelector(".cr-math").innerHTML = formula;  // the rule, then "= the numbers put in" when there are
     root.querySelector(".cr-counter").textContent = "step " + current + " of " + last;
     slider.value = current;
     if (onPage && window.history.replaceState) window.history.replaceState(null, "", "#step=" + current);
