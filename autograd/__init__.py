@@ -31,6 +31,7 @@ __all__ = [
 # Loaded on first use, so `import autograd` stays numpy-only: drawing needs graphviz, the others are seldom needed.
 _LAZY = {
     "draw": ("tools.viz", "draw"),
+    "animate": ("tools.animate", "animate"),
     "explain": ("tools.explain", "explain"),
     "profile": ("tools.profiler", "profile"),
     "detect_anomaly": ("tools.anomaly", "detect_anomaly"),

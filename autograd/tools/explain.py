@@ -132,7 +132,7 @@ class Explanation:
                "order the engine runs them</caption>",
                "<tr>" + "".join(f'<th style="text-align:left;padding:2px 8px">{c}</th>' for c in cells) + "</tr>"]
         for s in self.steps:
-            formula = html.escape(r"\(" + s.rule.latex + r"\)")
+            formula = s.rule.mathml  # typeset by the browser itself: no MathJax, no network
             row = [str(s.index), html.escape(s.op), html.escape(s.edge).replace("-&gt;", "&rarr;"),
                    f'<span title="{html.escape(s.words)}">{formula}</span>', html.escape(s.numbers),
                    html.escape(s.total)]
@@ -157,20 +157,30 @@ def explain(root: Variable, grad: Any = None) -> Explanation:
     The steps are those of the engine's own backward pass, run as autograd.grad runs it: the graph is kept and no
     `.grad` changes; hooks on intermediate results run, as they would in backward().
     """
+    check_root(root, "explain")
+    return record(root, grad, collect([root]), "explain")
+
+
+def check_root(root: Any, caller: str) -> None:
+    """Refuse what has no backward pass to show, with the fix."""
     if not isinstance(root, Variable):
-        raise TypeError(f"explain: expected a Value or Tensor, got {type(root).__name__}")
+        raise TypeError(f"{caller}: expected a Value or Tensor, got {type(root).__name__}")
     if not root.requires_grad:
-        raise BackwardError("explain: this result does not require grad, so there is no backward pass to explain; "
-                            "create its inputs with requires_grad=True")
-    graph = collect([root])
-    seed = root._seed(grad, False, "explain")
+        raise BackwardError(f"{caller}: this result does not require grad, so there is no backward pass to "
+                            "show; create its inputs with requires_grad=True")
+
+
+def record(root: Variable, grad: Any, graph: Graph, caller: str) -> Explanation:
+    """Run the engine's real backward pass from `root` over `graph` (collected already) with a StepRecorder
+    watching: the graph is kept and no `.grad` changes, as in autograd.grad."""
+    seed = root._seed(grad, False, caller)
     recorder = StepRecorder(graph.names)
     recorder.grads[value_key(root)] = seed
     with recorder:
         try:
             run_backward([root], [seed], retain_graph=True, create_graph=False, inputs=[])
         except GraphFreedError as err:
-            raise GraphFreedError(f"explain: {str(err).partition(': ')[2]}; call explain() before backward(), or "
+            raise GraphFreedError(f"{caller}: {str(err).partition(': ')[2]}; call {caller}() before backward(), or "
                                   "backward(retain_graph=True)") from None
     return Explanation(root, recorder.steps, recorder.grads, seed, graph)
 

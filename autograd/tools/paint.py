@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import GraphFreedError
 from ..tensor import KEPT_AFTER_BACKWARD
 from ..variable import Variable
 from .explain import Explanation
@@ -54,9 +55,12 @@ class _Painter:
     """Labels and styles of boxes and edges, for Value graphs (records) and Tensor graphs alike."""
 
     def __init__(self, scalar: bool, show_data: bool, show_grad: bool, grads: dict | None, current: Any,
-                 marked: set, items: dict, explanation: Explanation | None) -> None:
+                 marked: set, items: dict, explanation: Explanation | None, animated: bool = False) -> None:
         self.scalar, self.show_data, self.show_grad = scalar, show_data, show_grad
         self.grads, self.current, self.marked = grads, current, marked
+        # for the interactive view: every value gets a data line and a gradient line, whose texts are kept here by
+        # box id (the view's script changes them step by step), and every edge gets an id
+        self.animated, self.texts, self.edge_ids, self.edge_ends = animated, {}, {}, {}
         if scalar:  # one width per column, wide enough for every number shown at any step: a slider never jiggles
             values = [it.obj for it in items.values() if it.kind not in ("op", "constant")]
             datas = [f"data {fmt(v.data)}" for v in values]
@@ -131,12 +135,12 @@ class _Painter:
             cells.append(f"<td>{_esc(fmt(v.data))}</td>")
         else:
             cells.append(f"<td><b>{_esc(item.name)}</b></td>")
+            data, grad = data_text(v, True), grad_text(self._grad_of(item), True)
             if self.show_data:
-                cells.append(self._cell(f"data {fmt(v.data)}", self.data_width, None))
+                cells.append(self._cell(data, self.data_width, None))
             if self.show_grad:
-                g = self._grad_of(item)
-                text = "grad ?" if g is None else f"grad {fmt(g)}"
-                cells.append(self._cell(text, self.grad_width, STEP_FILL if target else None))
+                cells.append(self._cell(grad, self.grad_width, STEP_FILL if target else None))
+            self.texts[item.id] = (data if self.show_data else None, grad if self.show_grad else None)
         return (f'<<table border="{thick}" cellborder="0" cellspacing="0" cellpadding="3" columns="*" '
                 f'style="rounded" bgcolor="{fill}" color="{color}"><tr>{"".join(cells)}</tr></table>>')
 
@@ -153,17 +157,19 @@ class _Painter:
         lines = [f"<b>{_esc(given)}</b>" if given else f'<font color="#888888">{_esc(item.name)}</font>']
         small = []
         small.append(f"{tuple(v.shape)} {v.dtype}")
-        if self.show_data and v.size <= KEPT_AFTER_BACKWARD and item.kind != "op":  # (bigger ones may be freed)
+        data = grad = None
+        if self.animated and self.show_data:
+            data = data_text(v, False)
+        elif self.show_data and v.size <= KEPT_AFTER_BACKWARD and item.kind != "op":  # (bigger ones may be freed)
             preview = _preview(np.asarray(v.data))
             if len(preview) <= 48:
-                small.append(preview)
+                data = preview
         if self.show_grad and item.kind != "constant":
             g = self._grad_of(item)
-            if g is not None:
-                g = np.asarray(g)
-                small.append(f"grad {fmt(g)}" if g.size == 1 else f"|grad| {fmt(norm(g))}")
-            elif self.grads is not None:
-                small.append("|grad| ?")
+            if g is not None or self.grads is not None or self.animated:
+                grad = grad_text(g, g is not None and np.size(g) == 1)
+        small += [text for text in (data, grad) if text is not None]
+        self.texts[item.id] = (data, grad)
         for i, text in enumerate(small):
             bg = i == len(small) - 1 and target
             text = _esc(text)
@@ -180,8 +186,8 @@ class _Painter:
         small = f'<br/><font point-size="8">{_esc(attrs)}</font>' if attrs else ""
         return f"<<b>{_esc(node.name)}</b>{small}>"
 
-    def edge_attrs(self, src: _Item, dst: _Item, infos: list, marked: bool) -> dict:
-        attrs: dict = {}
+    def edge_attrs(self, src: _Item, dst: _Item, infos: list, marked: bool, edge_id: str) -> dict:
+        attrs: dict = {"id": edge_id} if self.animated else {}
         if src.kind == "constant":
             attrs["style"] = "dashed"
         if marked:
@@ -256,6 +262,26 @@ def _index_text(i: Any) -> str:
     if isinstance(i, np.ndarray):
         return f"array{i.shape}"
     return str(i)
+
+
+def data_text(v: Variable, scalar: bool) -> str:
+    """A value's number(s) as a box shows them: "data 2.0" (Value), a preview of a small Tensor, or its norm."""
+    if scalar:
+        return f"data {fmt(v.data)}"
+    try:
+        data = np.asarray(v.data)
+    except GraphFreedError:  # an intermediate whose array backward freed: its shape is still known
+        return "data freed"
+    preview = _preview(data) if data.size <= KEPT_AFTER_BACKWARD else ""
+    return preview if preview and len(preview) <= 48 else f"|data| {fmt(norm(data))}"
+
+
+def grad_text(g: Any, single: bool) -> str:
+    """A gradient as a box shows it: "grad 6.0" for one number, "|grad| 2.3" (its norm) for an array, "?" unknown."""
+    if g is None:
+        return "grad ?" if single else "|grad| ?"
+    g = getattr(g, "data", g)
+    return f"grad {fmt(g)}" if np.size(g) == 1 else f"|grad| {fmt(norm(g))}"
 
 
 # --- small helpers -------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ environment's `bin/` on PATH, so that folder is searched too.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import warnings
 from typing import Any
 
 from ..errors import AutogradError
+from . import page
 
 FORMATS = ("svg", "png", "pdf")
 ENGINES = ("dot", "neato", "fdp", "sfdp", "circo", "twopi", "osage", "patchwork")
@@ -97,16 +99,18 @@ def pipe(source: str, format: str = "svg", timeout: float = 120.0, engine: str =
 
 
 class Drawing:
-    """A drawn graph: shows as SVG in Jupyter; `.source` is the DOT text, `.render(...)` writes a file (with the
-    arguments of graphviz's `render`), and `print(drawing)` says how to save it from a script.
+    """A drawn graph: shows in Jupyter (fitted to the column, with zoom and pan); `.source` is the DOT text,
+    `.render(...)` writes a file (with the arguments of graphviz's `render`), and `print(drawing)` says how to save it
+    from a script.
 
     Attributes:
         digraph: the graphviz.Digraph it wraps.
         notes: what was simplified to fit (collapsed modules, nodes left out), also written in the drawing.
+        alt: what the drawing shows, in words: the SVG's alt text (its aria-label and <title>).
     """
 
-    def __init__(self, digraph: Any, n_nodes: int, notes: list[str]) -> None:
-        self.digraph, self.n_nodes, self.notes = digraph, n_nodes, notes
+    def __init__(self, digraph: Any, n_nodes: int, notes: list[str], alt: str = "A computation graph") -> None:
+        self.digraph, self.n_nodes, self.notes, self.alt = digraph, n_nodes, notes, alt
         self._svg: str | None = None
 
     @property
@@ -125,9 +129,9 @@ class Drawing:
         return pipe(self.source, format, engine=engine)
 
     def svg(self) -> str:
-        """The drawing as SVG text (rendered once, then kept)."""
+        """The drawing as SVG text, with its alt text (rendered once, then kept)."""
         if self._svg is None:
-            self._svg = self.pipe("svg").decode("utf-8")
+            self._svg = page.with_alt(self.pipe("svg").decode("utf-8"), self.alt)
         return self._svg
 
     def render(self, filename: str | os.PathLike | None = None, *, directory: str | os.PathLike | None = None,
@@ -199,9 +203,16 @@ class Drawing:
         """Write the drawing to `path` as SVG; returns the path."""
         return self.render(outfile=path, format="svg")
 
+    def _repr_html_(self) -> str:
+        """The drawing inline: as wide as the column at most (a wide one is scaled down, not cut off), with zoom
+        buttons and drag-to-pan (the project's own small script, inline, so exported HTML keeps them)."""
+        svg = self.svg()
+        view_id = "cr-" + hashlib.sha1(svg.encode("utf-8")).hexdigest()[:12]
+        return page.page(page.zoomable(page.inline_svg(svg), view_id), view_id)
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
-        try:
-            return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        try:  # front ends that show HTML take the first; the SVG is for those that do not
+            return {"text/html": self._repr_html_(), "image/svg+xml": self.svg(), "text/plain": repr(self)}
         except RenderError as err:
             return {"text/plain": f"{self!r}\n{err}"}
 

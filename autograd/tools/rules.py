@@ -1,10 +1,13 @@
 """The derivative rule of an op, read from the first line of its Function's docstring ("z = a * b;  dz/da = b,
-dz/db = a"), so what explain() and the drawings show cannot drift from the code; and that notation in LaTeX."""
+dz/db = a"), so what explain() and the drawings show cannot drift from the code; and that notation in LaTeX (MathML
+for browsers comes from the LaTeX, in mathml.py)."""
 from __future__ import annotations
 
 import inspect
 import re
 from dataclasses import dataclass
+
+from .mathml import mathml
 
 
 @dataclass
@@ -14,7 +17,12 @@ class Rule:
     symbol: str       # the input's name in the docstring: "a"
     text: str         # "dz/da = b"
     formula: str      # "d(a * b)/da = b": the text table shows it
-    latex: str        # the formula in LaTeX: the HTML table shows it (with the rule in words on hover)
+    latex: str        # the formula in LaTeX (the HTML table shows it as MathML, with the rule in words on hover)
+
+    @property
+    def mathml(self) -> str:
+        """The formula as MathML, which browsers typeset offline."""
+        return mathml(self.latex)
 
 
 _DERIVATIVE = re.compile(r"d([A-Za-z_][\w\[\]]*)/d([A-Za-z_][\w\[\]]*)\s*=")
@@ -27,6 +35,39 @@ def rule_for(fn: type, position: int, order: int = 0) -> Rule:
     if cache_key not in _rules:
         _rules[cache_key] = _parse_rule(fn, position, order)
     return _rules[cache_key]
+
+
+def with_numbers(fn: type, expression: str, values: dict) -> tuple[str, str]:
+    """`expression` (docstring notation, e.g. a rule's right-hand side "1 - y**2") with the number of each name in
+    `values` put in ("1 - 0.7071**2"), as text and as LaTeX. A trailing note in parentheses is left out."""
+    expression = _without_note(expression)
+    text = "".join(_number(values[t]) if t in values else t for t in _TOKEN.findall(expression))
+    names, star = _forward_params(fn)
+    return text, _latex(text, set(names) | {star or ""})
+
+
+def rule_rhs(rule: Rule) -> str:
+    """The first form of a rule's right-hand side: "1 - tanh(x)**2" of "dy/dx = 1 - tanh(x)**2 = 1 - y**2"."""
+    return _without_note(rule.text.partition("= ")[2]).split(" = ")[0].strip()
+
+
+def _without_note(expression: str) -> str:
+    """`expression` without a trailing note set off by two spaces, such as "  (n a number)"."""
+    return re.sub(r"\s{2,}\(.*\)$", "", expression).strip()
+
+
+def _number(x: float | int) -> str:
+    """A number to put into a formula: 4 significant digits, in parentheses when negative or a power of ten."""
+    if isinstance(x, int):
+        text = str(x)
+    else:
+        text = f"{x:.4g}"
+        if "e" in text:
+            mantissa, _, exponent = text.partition("e")
+            text = f"{mantissa} * 10**({int(exponent)})"
+        elif text.lstrip("-").isdigit():
+            text += ".0"
+    return f"({text})" if text.startswith("-") or "*" in text else text
 
 
 def _forward_params(fn: type) -> tuple[list[str], str | None]:
@@ -62,7 +103,7 @@ def _parse_rule(fn: type, position: int, order: int) -> Rule:
     out, wrt, rhs = chosen
     text = f"d{out}/d{wrt} = {rhs}"
     lhs, _, body = definition.partition("=")
-    body = re.sub(r"\s{2,}\(.*\)$", "", body).strip()  # drop a trailing note such as "(n a number)"
+    body = _without_note(body)
     variables = set(names) | {star or "", "grad", out, lhs.strip()}
     if lhs.strip() == out and body and ";" not in body:
         formula = f"d({body})/d{wrt} = {rhs}"

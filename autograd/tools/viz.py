@@ -1,5 +1,5 @@
-"""Drawing a recorded graph: which boxes and edges a graph becomes, grouped in nn.Module clusters and collapsed when
-large; `draw(root, step=k)` shows backprop half done. How boxes look is paint.py.
+"""Drawing a recorded graph: which boxes and edges a graph becomes, grouped in nn.Module clusters (collapsed when
+large: collapse.py); `draw(root, step=k)` shows backprop half done. How boxes look is paint.py.
 
 graphviz (the Python package) is imported on first drawing; the Drawing it returns renders through tools/render.py.
 """
@@ -10,13 +10,15 @@ from typing import Any, Sequence
 
 from ..value import Value
 from ..variable import Variable
+from .collapse import fit, module_label
 from .explain import Explanation, explain
 from .graph import collect, input_key, own_name, value_key
 from .paint import CLUSTER_FILLS, FONT, LEGEND, STYLES, _esc, _Item, _Painter
-from .render import Drawing
+from .render import Drawing, _count
 
-def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR", max_nodes: int = 300,
-         group_modules: bool = True, highlight: Any = None, step: int | None = None,
+
+def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
+         max_nodes: int | None = None, group_modules: bool = True, highlight: Any = None, step: int | None = None,
          legend: bool | None = None, explanation: Explanation | None = None) -> Drawing:
     """Draw the graph that computed `root`.
 
@@ -25,7 +27,9 @@ def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: 
         show_data: show values (Value data, a preview of small Tensors).
         show_grad: show gradients (Value grad, the norm of a Tensor's .grad).
         rankdir: "LR" (left to right) or "TB" (top to bottom).
-        max_nodes: above this many boxes, each nn.Module call is drawn as one box (and the drawing says so).
+        max_nodes: above this many boxes, each nn.Module call is drawn as one box (and the drawing says so); by
+            default, above 300 boxes or when the longest path is more than a screen wide (24 boxes). Pass the
+            number of nodes (the note says it) to draw every op.
         group_modules: put the ops made inside an nn.Module call in a cluster named after the module.
         highlight: Values/Tensors (or a function of a Value/Tensor returning bool) whose paths to the root are marked.
         step: draw the backward pass after the first `step` steps of `explain(root)`: those gradients filled in and
@@ -33,7 +37,7 @@ def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: 
         legend: show what the colours and shapes mean (default: for Tensor graphs).
         explanation: for `step`, an `explain(root)` already made (a slider draws every step from one).
     Returns:
-        A Drawing (SVG in Jupyter, `.source`, `.render(path)`, `.save_svg(path)`).
+        A Drawing (in Jupyter, fitted to the column with zoom and pan; `.source`, `.render(path)`, `.save_svg(path)`).
     """
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     for r in roots:
@@ -41,10 +45,7 @@ def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: 
             raise TypeError(f"draw: expected a Value or Tensor (or a list of them), got {type(r).__name__}")
     if not roots:
         raise ValueError("draw: got an empty list of roots; pass a Value or Tensor")
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"draw: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
-    if not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"draw: max_nodes must be a positive int, got {max_nodes!r}")
+    check_options("draw", rankdir, max_nodes)
     current = None
     grads = None
     if step is None:
@@ -63,20 +64,49 @@ def draw(root: Any, *, show_data: bool = True, show_grad: bool = True, rankdir: 
         grads = explanation.grads_after(step)
         current = explanation.steps[step - 1] if step else None
         graph = explanation.graph  # explain walked the graph already
+    heading = []
+    if current is not None:
+        heading.append(f"backward step {step} of {len(explanation)}: {str(current).partition(': ')[2]}")
+    elif step == 0:
+        heading.append(f"backward step 0 of {len(explanation)}: only the root's gradient (the seed) is known")
+    return scene(graph, roots, show_data=show_data, show_grad=show_grad, rankdir=rankdir, max_nodes=max_nodes,
+                 group_modules=group_modules, highlight=highlight, grads=grads, current=current,
+                 explanation=explanation, legend=legend, heading=heading)[0]
+
+
+def check_options(caller: str, rankdir: str, max_nodes: int | None) -> None:
+    """The layout options draw() and animate() share, checked."""
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"{caller}: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
+    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"{caller}: max_nodes must be a positive int (or None for a drawing that fits a screen), "
+                         f"got {max_nodes!r}")
+
+
+def scene(graph: Any, roots: list, *, show_data: bool, show_grad: bool, rankdir: str, max_nodes: int | None,
+          group_modules: bool, highlight: Any, grads: dict | None, current: Any, explanation: Explanation | None,
+          legend: bool | None, heading: list[str], animated: bool = False) -> tuple[Drawing, dict, dict, _Painter]:
+    """The drawing of `graph`, with what it is made of: its items by id, the box each is drawn in (`reps`; an item
+    not drawn is missing), and the painter (the texts of each box, the ids of the edges) the interactive view reads."""
     scalar = isinstance(roots[0], Value)
     items, edges = _items(graph, roots)
-    reps, notes = _fit(items, edges, max_nodes, roots)
+    reps, notes = fit(items, edges, max_nodes, roots)
+    notes = heading + notes
     marked = _highlighted(items, edges, highlight)
-    if current is not None:
-        notes.insert(0, f"backward step {step} of {len(explanation)}: {str(current).partition(': ')[2]}")
-    elif step == 0:
-        notes.insert(0, f"backward step 0 of {len(explanation)}: only the root's gradient (the seed) is known")
-    painter = _Painter(scalar, show_data, show_grad, grads, current, marked, items, explanation)
+    painter = _Painter(scalar, show_data, show_grad, grads, current, marked, items, explanation, animated)
     dot = painter.digraph(rankdir, notes)
     drawn = _emit(dot, painter, items, edges, reps, group_modules)
     if legend if legend is not None else not scalar:
         _legend(dot, sorted({it.kind for it in reps.values()}, key=list(STYLES).index))
-    return Drawing(dot, drawn, notes)
+    return Drawing(dot, drawn, notes, _alt(graph, roots, items, notes)), items, reps, painter
+
+
+def _alt(graph: Any, roots: list, items: dict, notes: list[str]) -> str:
+    """The drawing in words, for its alt text."""
+    names = ", ".join(graph.names.get(value_key(r), "out") for r in roots)
+    ops = sum(it.kind == "op" for it in items.values())
+    text = f"Computation graph of {names}: {_count(len(items) - ops, 'value')} and {_count(ops, 'operation')}"
+    return text + "".join(f". {note}" for note in notes)
 
 
 # --- what is drawn -------------------------------------------------------------------------------------------------
@@ -152,70 +182,6 @@ def _owner_scope(v: Variable, users: Sequence) -> tuple:
     return ()
 
 
-def _fit(items: dict, edges: list, max_nodes: int, roots: list) -> tuple[dict, list[str]]:
-    """Which box each item is drawn in: itself, or its module's box when the graph has more than `max_nodes`."""
-    reps = {i: it for i, it in items.items()}
-    if len(items) <= max_nodes:
-        return reps, []
-    depth = max((len(it.scope) for it in items.values()), default=0)
-    chosen = None
-    for d in range(depth - 1, -1, -1):
-        modules = {it.scope[:d + 1] for it in items.values() if len(it.scope) > d}
-        count = len(modules) + sum(len(it.scope) <= d for it in items.values())
-        chosen = d
-        if count <= max_nodes:
-            break
-    notes = []
-    if chosen is not None:
-        boxes: dict = {}
-        for i, it in items.items():
-            if len(it.scope) > chosen:
-                scope = it.scope[:chosen + 1]
-                if scope not in boxes:
-                    boxes[scope] = _Item(f"m{len(boxes)}", "module", [], _module_label(scope), scope[:-1], scope)
-                boxes[scope].obj.append(it)
-                reps[i] = boxes[scope]
-        notes.append(f"{len(items)} nodes is more than max_nodes={max_nodes}: each module call is drawn as one box "
-                     f"(draw(..., max_nodes={len(items)}) shows every op)")
-    kept = _nearest(items, edges, reps, max_nodes, roots)
-    if kept is not None:
-        left_out = len({id(r) for r in reps.values()}) - len(kept)
-        reps = {i: r for i, r in reps.items() if id(r) in kept}
-        notes.append(f"{left_out} more nodes, farthest from the output, are not drawn (raise max_nodes to see them)")
-    return reps, notes
-
-
-def _nearest(items: dict, edges: list, reps: dict, max_nodes: int, roots: list) -> set | None:
-    """The `max_nodes` boxes nearest the roots (walking back along edges), or None when all of them fit."""
-    boxes = {id(r) for r in reps.values()}
-    if len(boxes) <= max_nodes:
-        return None
-    into: dict = {}
-    for src, dst, _ in edges:
-        into.setdefault(dst, []).append(src)
-    root_keys = {value_key(r) for r in roots}
-    frontier = [i for i, it in items.items() if it.key in root_keys]
-    kept: set = set()
-    seen = set(frontier)
-    while frontier and len(kept) < max_nodes:
-        nxt = []
-        for i in frontier:
-            if len(kept) >= max_nodes:
-                break
-            kept.add(id(reps[i]))
-            for j in into.get(i, ()):
-                if j not in seen:
-                    seen.add(j)
-                    nxt.append(j)
-        frontier = nxt
-    return kept
-
-
-def _module_label(scope: tuple) -> str:
-    name, type_name = scope[-1]
-    return f"{name}: {type_name}" if name else type_name
-
-
 def _highlighted(items: dict, edges: list, highlight: Any) -> set:
     """Ids of the items and edges (as (source, target)) on a path from a highlighted value to the root."""
     if highlight is None:
@@ -252,12 +218,12 @@ def _emit(dot: Any, painter: _Painter, items: dict, edges: list, reps: dict, gro
     for rep in reps.values():
         unique.setdefault(rep.id, rep)
     members: dict = {}
-    scopes: set = {()}
-    for rep in unique.values():
+    scopes: dict = {(): None}  # in order of first appearance (not a set: its order would follow string hashes,
+    for rep in unique.values():  # and the same graph would be laid out differently on every run)
         scope = tuple(rep.scope) if group_modules else ()
         members.setdefault(scope, []).append(rep)
         for k in range(len(scope) + 1):
-            scopes.add(scope[:k])
+            scopes.setdefault(scope[:k], None)
     children: dict = {}
     for scope in sorted(scopes, key=len):
         if scope:
@@ -271,7 +237,7 @@ def _emit(dot: Any, painter: _Painter, items: dict, edges: list, reps: dict, gro
             counter[0] += 1
             with graph.subgraph(name=f"cluster_{counter[0]}") as sub:
                 depth = len(child) - 1
-                sub.attr(label=f"<<b>{_esc(_module_label(child))}</b>>", style="rounded,filled",
+                sub.attr(label=f"<<b>{_esc(module_label(child))}</b>>", style="rounded,filled",
                          fillcolor=CLUSTER_FILLS[depth % len(CLUSTER_FILLS)], color="#9e97c4", fontname=FONT,
                          fontsize="11", fontcolor="#4b4577", labeljust="l", penwidth="1")
                 fill(sub, child)
@@ -287,11 +253,17 @@ def _emit(dot: Any, painter: _Painter, items: dict, edges: list, reps: dict, gro
         entry = joined.setdefault((a.id, b.id), [a, b, [], False])
         entry[2].append(info)
         entry[3] = entry[3] or (src, dst) in painter.marked
+    n_edges = 0
     for (a_id, b_id), (a, b, infos, marked) in joined.items():
         # between two plain boxes every edge is drawn (x * x shows two); a collapsed module gets one per neighbour
         groups = [[info] for info in infos] if a.kind != "module" and b.kind != "module" else [infos]
         for group in groups:
-            dot.edge(a_id, b_id, **painter.edge_attrs(a, b, group, marked))
+            edge_id, n_edges = f"e{n_edges}", n_edges + 1
+            for info in group:  # each input an edge carries (node, position), and the pair of boxes it joins
+                painter.edge_ids.setdefault(info if info is not None else (a_id, b_id), edge_id)
+            painter.edge_ids.setdefault((a_id, b_id), edge_id)
+            painter.edge_ends[edge_id] = (a_id, b_id)
+            dot.edge(a_id, b_id, **painter.edge_attrs(a, b, group, marked, edge_id))
     return len(unique)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -13,21 +14,11 @@ from autograd import Function, Tensor, Value, explain
 from autograd import value as value_module
 from autograd.engine import topological_order
 from autograd.errors import BackwardError, GraphFreedError
-from autograd.tools.rules import _latex, rule_for
+from autograd.tools.mathml import mathml
+from autograd.tools.rules import _latex, rule_for, rule_rhs, with_numbers
 from autograd.ops import arithmetic, elementwise, linalg, reduce, shape
 from autograd.ops.shape import IndexAdd
-
-
-def lesson():
-    """The classic first lesson: L = (a*b + c) * f."""
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f)
+from lessons import lesson
 
 
 def test_a_times_b_plus_c_matches_hand_derived_chain_rule():
@@ -341,10 +332,42 @@ def test_table_prints_one_row_per_step():
     assert repr(explain(L)) == text
 
 
-def test_html_table_has_a_row_per_step_and_latex_formulas():
+def test_html_table_has_a_row_per_step_and_mathml_formulas():
     L, _ = lesson()
     page = explain(L)._repr_html_()
     assert page.count("<tr>") == 1 + 6
-    assert page.count(r"\frac{\partial") == 6
-    assert r"\(\frac{\partial\,(a \cdot  b)}{\partial a} = b\)" in page
+    assert page.count("<math ") == 6 and "\\(" not in page  # MathML, which browsers typeset offline; no raw LaTeX
+    assert ("<mfrac><mrow><mi>\u2202</mi><mspace width=\"0.17em\"/><mo>(</mo><mi>a</mi><mo>\u22c5</mo><mi>b</mi>"
+            "<mo>)</mo></mrow><mrow><mi>\u2202</mi><mi>a</mi></mrow></mfrac><mo>=</mo><mi>b</mi>") in page
     assert "L &rarr; d" in page
+
+
+def test_every_core_op_rule_is_well_formed_mathml_with_its_latex_annotation():
+    for fn in _all_core_functions():
+        n_args = len(inspect.signature(fn.forward).parameters) - 1
+        for position in range(max(n_args, 1)):
+            rule = rule_for(fn, position, position)
+            root = ET.fromstring(rule.mathml)
+            assert root.tag == "{http://www.w3.org/1998/Math/MathML}math"
+            shown = "".join(e.text or "" for e in root.iter() if not e.tag.endswith("annotation"))
+            assert "\\" not in shown and "{" not in shown, (fn.__name__, shown)  # every command understood
+            assert root.find(".//{http://www.w3.org/1998/Math/MathML}annotation").text == rule.latex
+
+
+def test_mathml_of_powers_fractions_words_and_escapes():
+    assert mathml(r"1 - y^{2}").count("<msup><mi>y</mi><mrow><mn>2</mn></mrow></msup>") == 1
+    assert "<mo>\u2212</mo>" in mathml("1 - y")  # a real minus sign
+    assert "<mtext>\u00a0where\u00a0</mtext>" in mathml(r"1 \text{ where } a > b")
+    assert "<mo>&gt;</mo>" in mathml("a > b")
+    assert "<mi>pad_width</mi>" in mathml(r"\mathrm{pad\_width}")
+    assert "<msup><mi>b</mi><mrow><mi>\u22a4</mi></mrow></msup>" in mathml(r"b^{\top}")
+
+
+def test_rules_take_the_numbers_of_one_use():
+    tanh = rule_for(value_module.Tanh, 0)
+    assert rule_rhs(tanh) == "1 - y**2"
+    assert with_numbers(value_module.Tanh, rule_rhs(tanh), {"y": 0.70710678}) == ("1 - 0.7071**2", "1 - 0.7071^{2}")
+    assert rule_rhs(rule_for(elementwise.Tanh, 0)) == "1 - tanh(x)**2"  # the first form of the right-hand side
+    assert with_numbers(elementwise.Mul, "b", {"b": -3.0})[0] == "(-3.0)"  # negative numbers in parentheses
+    assert with_numbers(value_module.Pow, "n * x**(n-1)", {"n": 3, "x": 2.0})[0] == "3 * 2.0**(3-1)"
+    assert with_numbers(elementwise.Abs, "sign(x)  (0 at x = 0)", {"x": 2e-7})[0] == "sign((2 * 10**(-7)))"

@@ -17,6 +17,7 @@ from autograd import Tensor, Value, draw, explain
 from autograd.tools import render
 from autograd.tools.paint import HIGHLIGHT, STEP, STEP_FILL
 from autograd.tools.viz import Drawing, step_through
+from lessons import lesson
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -72,17 +73,6 @@ def svg_nodes(svg: str) -> list[str]:
     root = ET.fromstring(svg)
     groups = [g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "node"]
     return [" ".join(t.text or "" for t in g.iter(f"{SVG_NS}text")) for g in groups]
-
-
-def lesson():
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f)
 
 
 class Affine(nn.Module):
