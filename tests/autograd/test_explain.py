@@ -368,6 +368,6 @@ def test_rules_take_the_numbers_of_one_use():
     assert rule_rhs(tanh) == "1 - y**2"
     assert with_numbers(value_module.Tanh, rule_rhs(tanh), {"y": 0.70710678}) == ("1 - 0.7071**2", "1 - 0.7071^{2}")
     assert rule_rhs(rule_for(elementwise.Tanh, 0)) == "1 - tanh(x)**2"  # the first form of the right-hand side
-    assert with_numbers(elementwise.Mul, "b", {"b": -3.0})[0] == "(-3.0)"  # negative numbers in parentheses
+    assert with_numbers(arithmetic.Mul, "b", {"b": -3.0})[0] == "(-3.0)"  # negative numbers in parentheses
     assert with_numbers(value_module.Pow, "n * x**(n-1)", {"n": 3, "x": 2.0})[0] == "3 * 2.0**(3-1)"
     assert with_numbers(elementwise.Abs, "sign(x)  (0 at x = 0)", {"x": 2e-7})[0] == "sign((2 * 10**(-7)))"
