@@ -14,12 +14,13 @@ from typing import Any
 from ..value import Value
 from . import page
 from .explain import check_root, record
-from .graph import collect, value_key
+from ..variable import Variable
+from .graph import collect, input_key, output_key, value_key
 from .paint import grad_text
 from .steps import StepBuilder, ViewStep, _listed, _value_words
 from .viz import check_options, scene
 
-AFTER_BACKWARD = ("backward() already ran on this graph and freed what its ops saved, so this view shows the order "
+AFTER_BACKWARD = ("backward() already ran on this Tensor graph and freed what its ops saved, so this view shows the order "
                   "the engine visits the ops and the .grad each value ended with, not the numbers on each edge; call "
                   "animate() before backward() (or use backward(retain_graph=True)) to see every chain-rule product.")
 
@@ -105,17 +106,21 @@ def animate(root: Any, grad: Any = None, *, rankdir: str = "LR", max_nodes: int 
     Returns:
         An Animation: shows inline in Jupyter (and in exported HTML); `.save_html(path)` writes a page.
 
-    Call it before backward(), as in build, look, backward: the steps come from the engine's real backward pass,
-    watched by an observer (as explain() does), which keeps the graph and changes no .grad. Called after a
-    backward() that freed the graph, it shows what is still known without running anything again: the values, the
-    order of the engine's visits, and each value's .grad; the numbers on each edge need the graph (call animate()
-    first, or backward(retain_graph=True)). Nothing is kept during ordinary training: the view reads the graph only
-    when asked, and holds the finished page, not the graph.
+    The steps come from the engine's real backward pass, watched by an observer (as explain() does), which keeps the
+    graph and changes no .grad. Called after a backward() that freed the graph (build, backward, look): a Value
+    graph keeps every number, so its ops run their forward once more on the same numbers and the engine's pass is
+    watched on that; a Tensor graph has let go of its intermediate arrays, so the view shows what is still known
+    (the values, the order of the engine's visits, each value's .grad) and says how to see the numbers on each edge
+    (animate() before backward(), or backward(retain_graph=True)). Nothing is kept during ordinary training: the view
+    reads the graph only when asked, and holds the finished page, not the graph.
     """
     check_root(root, "animate")
     check_options("animate", rankdir, max_nodes)
     graph = collect([root])
     after_backward = any(node._saved is None for node in graph.nodes)
+    if after_backward and isinstance(root, Value):  # a Value graph keeps every number: its ops can run again
+        root = replayed(root, graph)
+        graph, after_backward = collect([root]), False
     explanation = None if after_backward else record(root, grad, graph, "animate")
     final = explanation.grads_after(len(explanation)) if explanation is not None else None
     drawing, items, reps, painter = scene(graph, [root], show_data=True, show_grad=True, rankdir=rankdir,
@@ -142,6 +147,22 @@ def animate(root: Any, grad: Any = None, *, rankdir: str = "LR", max_nodes: int 
                      for i, (d, g) in painter.texts.items()}}
     svg = _marked_svg(drawing.svg(), items, painter)
     return Animation(svg, data, builder.steps, f"backprop through {graph.names[value_key(root)]}", after_backward)
+
+
+def replayed(root: Value, graph: Any) -> Value:
+    """The Value graph behind `root` built again after backward() freed it: each recorded op runs its forward once
+    more, in creation order, on the same numbers and leaves (a Value graph keeps them all), and each result takes its
+    old label. The engine's real backward pass can then run on it, watched, without touching any .grad."""
+    made: dict = {}  # key of a result in the old graph -> the same result, made again
+    for node in graph.nodes:  # oldest first: every input is made before the op that uses it
+        args = [made.get(input_key(node, x), x) if isinstance(x, Variable) else x for x in node.inputs]
+        outs = node.fn.apply(*args)
+        for index, out in enumerate(outs if type(outs) is tuple else (outs,)):
+            made[output_key(node, index)] = out
+            old = graph.values.get(output_key(node, index))
+            if old is not None and old.label:
+                out.label = old.label
+    return made.get(value_key(root), root)
 
 
 def _marked_svg(svg: str, items: dict, painter: Any) -> str:
