@@ -225,27 +225,6 @@ def _made_with_grad_off(kind: Any, out: Any) -> Any:
     return result
 
 
-def _kind_and_needs(cls: type, args: tuple) -> tuple[type, tuple]:
-    """The class of the op's outputs (Tensor or Value) and, for each argument, whether it requires grad."""
-    kind = None
-    needs = []
-    for a in args:
-        if isinstance(a, Variable):
-            if kind is not a._result_class:
-                if kind is not None:
-                    raise TypeError(f"{cls.__name__}: cannot mix {kind.__name__} and {a._result_class.__name__} "
-                                    "in one operation; convert one of them first")
-                kind = a._result_class
-            needs.append(a._requires_grad)
-        else:
-            needs.append(False)
-    if kind is None:
-        raise TypeError(f"{cls.__name__}.apply: expected at least one Tensor or Value argument, got "
-                        f"{', '.join(type(a).__name__ for a in args) or 'no arguments'}")
-    needs = tuple(needs)
-    return kind, _needs_cache.setdefault(needs, needs)
-
-
 # needs_input_grad tuples are few ((True, False), ...): one shared copy each keeps the per-op record small
 _needs_cache: dict = {}
 
