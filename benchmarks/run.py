@@ -10,9 +10,10 @@ collects between them. The table shows medians and the ratio to the baseline.
     python benchmarks/run.py W3 W4      # some of them
     python benchmarks/run.py W2 --depth 1000000
 
-W1 scalar MLP step (Value) vs micrograd; W2 depth (a chain of N steps); W3 MLP step vs hand-written numpy; W4 per-op
-overhead vs plain numpy; W5 conv step vs hand-written im2col numpy; W6 memory of 20 MLP steps vs hand-written numpy;
-WP profiler overhead when off; WA anomaly-mode overhead when off; WM memory over 2,000 training steps (flat).
+W1 scalar MLP step (Value) vs micrograd; W2 depth (a chain of N steps); W3 MLP step vs hand-written numpy (float32
+and float64); W4 per-op overhead vs plain numpy; W5 conv step vs hand-written im2col numpy (and PyTorch, when
+installed); W6 memory of 20 MLP steps vs hand-written numpy; W7 GPT step vs PyTorch (when installed); WP profiler
+overhead when off; WA anomaly-mode overhead when off; WM memory over 2,000 training steps (flat).
 """
 from __future__ import annotations
 
@@ -163,15 +164,15 @@ def w2(depth: int) -> None:
 
 
 # --- W3: one MLP training step ------------------------------------------------------------------------------------
-def mlp_data(seed: int = 0):
+def mlp_data(seed: int = 0, dtype: type = np.float32):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((128, 784)).astype(np.float32)
+    X = rng.standard_normal((128, 784)).astype(dtype)
     labels = rng.integers(0, 10, 128)
     sizes = [784, 256, 256, 10]
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         bound = 1 / np.sqrt(n_in)
-        params += [rng.uniform(-bound, bound, (n_in, n_out)).astype(np.float32), np.zeros(n_out, np.float32)]
+        params += [rng.uniform(-bound, bound, (n_in, n_out)).astype(dtype), np.zeros(n_out, dtype)]
     return X, labels, params
 
 
@@ -219,16 +220,23 @@ def tensor_step(X, labels, params, lr=0.01):
 
 
 def w3() -> None:
-    print("W3  floor: one training step of a 784-256-256-10 ReLU MLP, batch 128, float32, cross-entropy, SGD")
-    X, labels, params = mlp_data()
-    _, _, arrays = mlp_data()  # the same start, for the engine's copy (numpy_step updates `params` in place)
+    for dtype in (np.float32, np.float64):
+        w3_in(dtype)
+
+
+def w3_in(dtype: type) -> None:
+    name = np.dtype(dtype).name
+    print(f"W3  floor: one training step of a 784-256-256-10 ReLU MLP, batch 128, {name}, cross-entropy, SGD")
+    X, labels, params = mlp_data(dtype=dtype)
+    _, _, arrays = mlp_data(dtype=dtype)  # the same start, for the engine's copy (numpy_step updates `params` in place)
     tparams = [Tensor(p, requires_grad=True) for p in arrays]
     Xt = Tensor(X)
 
     import nn
     import nn.functional as F
     import optim
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    model = nn.Sequential(nn.Linear(784, 256, dtype=dtype), nn.ReLU(), nn.Linear(256, 256, dtype=dtype), nn.ReLU(),
+                          nn.Linear(256, 10, dtype=dtype))
     opt = optim.SGD(model.parameters(), lr=0.01)
     targets = ag.Tensor(labels)
 
@@ -243,8 +251,8 @@ def w3() -> None:
     row("hand-written numpy step", base)
     row("Tensor ops (target <= 1.15x)", t_ops, base)
     row("nn.Linear + F.cross_entropy + optim.SGD (<= 1.15x)", t_nn, base)
-    assert tparams[0].dtype == np.float32 and tparams[0].grad.dtype == np.float32
-    assert all(p.dtype == np.float32 for p in model.parameters())
+    assert tparams[0].dtype == dtype and tparams[0].grad.dtype == dtype
+    assert all(p.dtype == dtype for p in model.parameters())
 
 
 # --- W4: per-op overhead ------------------------------------------------------------------------------------------
@@ -360,7 +368,7 @@ def wm_held(steps: int = 60) -> None:
           f"(one step's activations: {activations / 1e3:.0f} kB)")
 
 
-def _workloads(depth: int) -> dict:
+def _workloads(depth: int, fresh: bool) -> dict:
     def nn_workload(name: str):
         def run() -> None:
             import workloads_nn
@@ -372,17 +380,29 @@ def _workloads(depth: int) -> dict:
         sys.stdout.flush()
         subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "workloads_profile.py")], check=True)
 
-    return {"W1": w1, "W2": lambda: w2(depth), "W3": w3, "W4": w4, "W5": nn_workload("w5"),
-            "W6": nn_workload("w6"), "WP": profile_workload, "WA": wa, "WM": wm}
+    def gpt_workload() -> None:
+        import workloads_gpt
+        workloads_gpt.w7()
+
+    def scalar_workload() -> None:
+        # in a process of its own: the garbage collector's full scans cover every object alive, and what the other
+        # workloads leave behind (PyTorch's modules above all) made W1's chainrule step 1.8x slower, measured
+        sys.stdout.flush()
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "W1", "--fresh"], check=True)
+
+    return {"W1": w1 if fresh else scalar_workload, "W2": lambda: w2(depth), "W3": w3, "W4": w4,
+            "W5": nn_workload("w5"), "W6": nn_workload("w6"), "W7": gpt_workload, "WP": profile_workload, "WA": wa,
+            "WM": wm}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("workloads", nargs="*", default=["W1", "W3", "W4", "W5", "W6", "WP", "WA", "WM", "W2"])
+    parser.add_argument("workloads", nargs="*", default=["W1", "W3", "W4", "W5", "W6", "W7", "WP", "WA", "WM", "W2"])
     parser.add_argument("--depth", type=int, default=1_000_000, help="N for W2")
+    parser.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)  # W1 here: this process is new
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    workloads = _workloads(args.depth)
+    workloads = _workloads(args.depth, args.fresh)
     for name in args.workloads:
         workloads[name.upper()]()
         print()

@@ -136,9 +136,48 @@ def w5() -> None:
     if abs(first - first_numpy) > 1e-4 or drift > 1e-5:
         raise RuntimeError(f"W5: the nn step and the numpy step disagree (loss {first} vs {first_numpy}, weights "
                            f"differ by {drift})")
-    base, t = median_times([lambda: numpy_conv_step(X, labels, params), step])  # alternating blocks, as W3 and W4
+    torch_step = _torch_conv_step(model, X, labels)
+    if torch_step is None:
+        base, t = median_times([lambda: numpy_conv_step(X, labels, params), step])  # alternating blocks, as W3, W4
+    else:
+        base, t, t_torch = median_times([lambda: numpy_conv_step(X, labels, params), step, torch_step])
     row("hand-written numpy step (im2col)", base)
     row("nn + F + optim (target <= 1.3x)", t, base)
+    if torch_step is None:
+        print("  PyTorch: skipped: PyTorch not installed")
+        return
+    import torch
+    row(f"PyTorch {torch.__version__} ({torch.get_num_threads()} thread(s)), the same step", t_torch)
+    row("nn + F + optim vs PyTorch (target <= 1.5x)", t, t_torch)
+
+
+def _torch_conv_step(model: nn.Module, X: np.ndarray, labels: np.ndarray) -> Callable[[], float] | None:
+    """The W5 step in PyTorch (CPU, as many threads as OPENBLAS_NUM_THREADS when set) from `model`'s weights, checked
+    to give the same loss; None when PyTorch is not installed (it is never a dependency of the project)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    import os
+    torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", torch.get_num_threads())))
+    tnn = torch.nn
+    tmodel = tnn.Sequential(tnn.Conv2d(1, 8, 3), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(8, 16, 3), tnn.ReLU(),
+                            tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(16 * 5 * 5, 10))
+    tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    optimizer = torch.optim.SGD(tmodel.parameters(), lr=0.01)
+    tX, tlabels = torch.from_numpy(X), torch.from_numpy(labels)
+
+    def step() -> float:
+        loss = torch.nn.functional.cross_entropy(tmodel(tX), tlabels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    ours = float(F.cross_entropy(model(Tensor(X)), labels).item())
+    if abs(step() - ours) > 1e-4:
+        raise RuntimeError("W5: the nn model and the PyTorch model disagree on the loss from the same weights")
+    return step
 
 
 # --- W6: memory held while training the W3 MLP ----------------------------------------------------------------------

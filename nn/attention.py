@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, no_grad, where
+from autograd import Tensor, no_grad
 from autograd.errors import DTypeError, ShapeError
 
 from . import functional as F
@@ -87,8 +87,9 @@ class CausalSelfAttention(Module):
         k = k.reshape(B, T, nh, hs).transpose(0, 2, 1, 3)  # (B, nh, T, hs)
         v = v.reshape(B, T, nh, hs).transpose(0, 2, 1, 3)  # (B, nh, T, hs)
         att = (q @ k.swapaxes(-2, -1)) * (1.0 / math.sqrt(hs))  # (B, nh, T, T)
-        causal = np.tri(T, dtype=bool)  # position t may look at positions 0..t
-        att = where(causal, att, -np.inf)
+        # position t may look at positions 0..t: -inf is added above the diagonal (an added constant costs nothing in
+        # backward; where(mask, att, -inf) took 0.55 ms a call, forward and backward, for W7's (16, 4, 64, 64))
+        att = att + np.triu(np.full((T, T), -np.inf, dtype=att.dtype), 1)
         return F.softmax(att, axis=-1), v
 
     def extra_repr(self) -> str:

@@ -21,5 +21,5 @@ from .embedding import embedding
 from .linear import Linear, linear, pad
 from .loss import (BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, binary_cross_entropy,
                    binary_cross_entropy_with_logits, cross_entropy, hinge_loss, l1_loss, mse_loss, nll_loss)
-from .normalization import batch_norm, layer_norm
+from .normalization import LayerNorm, batch_norm, layer_norm
 from .pooling import AvgPool, AvgPoolTranspose, MaxPool, avg_pool2d, max_pool2d

@@ -74,7 +74,16 @@ def normal_cdf(x: np.ndarray) -> np.ndarray:
     (1 + erf(x / sqrt(2)) would round to 0 there). float32 x is computed in float32: the tail's relative error then
     grows like x**2 (about 5e-7 at x = -3, 1e-5 at x = -13), what rounding x itself to float32 costs."""
     from scipy.special import erfc
-    return _in_dtype_of(x, 0.5 * erfc(x * (-1 / math.sqrt(2))))
+    # Phi(x) = tail for x < 0 and 1 - tail for x >= 0, with tail = erfc(|x| / sqrt(2)) / 2 (the same numbers as
+    # erfc(-x / sqrt(2)) / 2): scipy's erfc branches on its argument's sign, which random signs mispredict at every
+    # other element, and the choice is arithmetic, not np.where (slow for the same reason): 7.0 -> 4.6 ms for W7's
+    # (16, 64, 512) float32, measured.
+    tail = erfc(np.abs(x) * (1 / math.sqrt(2)))
+    tail *= 0.5
+    phi = 1 - 2 * tail
+    phi *= x >= 0
+    phi += tail
+    return _in_dtype_of(x, phi)
 
 
 def _in_dtype_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -16,18 +16,26 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        y = x.data @ weight.data.T  # a transposed view: BLAS reads it in place, nothing is copied
+        data = x.data
+        # batch axes merged into one: (B, T, in) as (B*T, in) is one BLAS product, where numpy would make one per
+        # batch element (W7's (16, 64, 128) inputs: 1.34 ms instead of 1.80 for 128 -> 512 in float32, measured)
+        rows = data.reshape((-1, data.shape[-1])) if data.ndim != 2 else data
+        y = rows @ weight.data.T  # a transposed view: BLAS reads it in place, nothing is copied
         if bias is not None:
             y += bias.data
-        return y
+        return y.reshape(data.shape[:-1] + y.shape[1:]) if data.ndim != 2 else y
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         out_features, in_features = weight.shape
-        gx = grad @ weight if need_x else None
-        rows = grad.reshape((-1, out_features)) if grad.ndim != 2 else grad  # batch axes merged into one
+        rows = grad.reshape((-1, out_features)) if grad.ndim != 2 else grad  # batch axes merged, as in forward
+        gx = None
+        if need_x:
+            gx = rows @ weight
+            if grad.ndim != 2:
+                gx = gx.reshape(x.shape)
         gw = rows.T @ x.reshape((-1, in_features)) if need_w else None
         gb = rows.sum(axis=0) if need_b else None
         return gx, gw, gb

@@ -15,6 +15,7 @@ from autograd.ops.shape import BroadcastTo, Concatenate, GetItem, Pad, Reshape, 
 from nn.functional.activation import GELU, Dropout, GELUTanh, LeakyReLU, LogSoftmax, NormalCDF, Softmax
 from nn.functional.conv import Convolution
 from nn.functional.linear import Linear
+from nn.functional.normalization import LayerNorm
 from nn.functional.pooling import AvgPool, MaxPool
 
 from . import forms as f
@@ -32,10 +33,11 @@ CONVERTERS: dict[type, Callable] = {
     Reshape: f.convert_reshape, Transpose: f.convert_transpose, BroadcastTo: f.convert_broadcast_to,
     GetItem: f.convert_getitem, Concatenate: f.convert_concatenate, Split: f.convert_split, Pad: f.convert_pad,
     MatMul: f.same("MatMul"),
-    # nn (nn/functional.py, nn/conv.py, nn/pooling.py)
+    # nn (nn/functional/)
     Linear: f.convert_linear, LeakyReLU: f.convert_leaky_relu, GELU: f.convert_gelu, GELUTanh: f.convert_gelu_tanh,
     NormalCDF: f.convert_normal_cdf, Softmax: f.convert_softmax, LogSoftmax: f.convert_log_softmax,
     Dropout: f.convert_dropout, Convolution: f.convert_conv, MaxPool: f.convert_max_pool, AvgPool: f.convert_avg_pool,
+    LayerNorm: f.convert_layer_norm,
 }
 
 # Arguments a converter makes symbolic itself (the others must not change with the inputs' dynamic axes).

@@ -33,6 +33,17 @@ def convert_linear(g, node, x):
     return y if x[2] is None else g.op("Add", [y, x[2]])
 
 
+def convert_layer_norm(g, node, x):
+    """(x - mean) / sqrt(var + eps) * w + b over the trailing axes (the opset 13 ops; LayerNormalization is 17's)."""
+    axes, eps, dtype = node.inputs[3], node.inputs[4], node.inputs[0].data.dtype
+    centered = g.op("Sub", [x[0], g.reduce("ReduceMean", x[0], axes, True)])
+    var = g.reduce("ReduceMean", g.op("Mul", [centered, centered]), axes, True)
+    y = g.op("Div", [centered, g.op("Sqrt", [g.op("Add", [var, g.const(eps, dtype)])])])
+    if x[1] is not None:
+        y = g.op("Mul", [y, x[1]])
+    return y if x[2] is None else g.op("Add", [y, x[2]])
+
+
 def convert_gelu(g, node, x):
     """x * Phi(x), with Phi(x) = (1 + erf(x / sqrt(2))) / 2."""
     return g.op("Mul", [x[0], convert_normal_cdf(g, node, x)])

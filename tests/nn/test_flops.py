@@ -120,6 +120,8 @@ def _classes():
                     lambda: F.max_pool2d(images, 3, stride=2, padding=1).sum().backward()],
         "AvgPool": [lambda: F.avg_pool2d(images, (2, 3)).sum().backward()],
         "AvgPoolTranspose": [lambda: _twice(lambda x: F.avg_pool2d(x, 2, stride=1) ** 2, _t(1, 2, 4, 4))],
+        "LayerNorm": [lambda: F.layer_norm(_t(2, 3, 4), 4, _t(4), _t(4)).sum().backward(),
+                      lambda: _twice(lambda x, w: F.layer_norm(x, (3, 4), w) ** 2, _t(2, 3, 4), _t(3, 4))],
     }
 
 

@@ -33,6 +33,12 @@ def _bce_logits_twin(x, y):
     return -(y * np.log(s) + (1 - y) * np.log(1 - s))
 
 
+def _layer_norm_twin(x, w, b, axes):
+    centered = x - x.mean(axis=axes, keepdims=True)
+    var = (centered * centered).mean(axis=axes, keepdims=True)
+    return centered / (var + 1e-5).sqrt() * w + b
+
+
 def _probabilities(rng, *shape):
     return rng.uniform(0.05, 0.95, shape)
 
@@ -50,6 +56,11 @@ TWINS = {
     "softmax_axis_0": (lambda x: F.softmax(x, axis=0), lambda x: _softmax_twin(x, 0), [_logits]),
     "log_softmax_last_axis": (lambda x: F.log_softmax(x, axis=-1), lambda x: _log_softmax_twin(x, -1), [_logits]),
     "log_softmax_axis_0": (lambda x: F.log_softmax(x, axis=0), lambda x: _log_softmax_twin(x, 0), [_logits]),
+    # over every axis (weight and bias of the input's shape), and over the last (their first rows)
+    "layer_norm": (lambda x, w, b: F.layer_norm(x, x.shape, w, b), lambda x, w, b: _layer_norm_twin(x, w, b, (0, 1)),
+                   [_logits, _logits, _logits]),
+    "layer_norm_last_axis": (lambda x, w, b: F.layer_norm(x, x.shape[-1], w[0], b[0]),
+                             lambda x, w, b: _layer_norm_twin(x, w[0], b[0], -1), [_logits, _logits, _logits]),
     "binary_cross_entropy": (lambda p, y: F.binary_cross_entropy(p, y, reduction="none"), _bce_twin,
                              [_probabilities, _probabilities]),
     "binary_cross_entropy_with_logits": (lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="none"),

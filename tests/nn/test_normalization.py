@@ -7,7 +7,7 @@ import pytest
 
 import nn
 import nn.functional as F
-from autograd import Tensor, gradcheck
+from autograd import Tensor, gradcheck, gradgradcheck
 from autograd.errors import ShapeError
 
 
@@ -175,6 +175,28 @@ def test_layer_norm_gradcheck(normalized_shape):
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
     x, w, b = leaf(rng, 2, 3, 4), leaf(rng, *shape), leaf(rng, *shape)
     assert gradcheck(lambda x, w, b: F.layer_norm(x, normalized_shape, w, b), (x, w, b))
+
+
+@pytest.mark.parametrize("affine", ["both", "weight", "none"])
+def test_layer_norm_second_derivatives(affine):
+    # layer_norm is one fused op: its backward recomputes the statistics as graph values under create_graph
+    rng = np.random.default_rng(11)
+    x, w, b = leaf(rng, 2, 3, 4), leaf(rng, 3, 4), leaf(rng, 3, 4)
+    if affine == "both":
+        assert gradgradcheck(lambda x, w, b: F.layer_norm(x, (3, 4), w, b) ** 2, (x, w, b))
+    elif affine == "weight":
+        assert gradgradcheck(lambda x, w: F.layer_norm(x, (3, 4), w) ** 2, (x, w))
+    else:
+        assert gradgradcheck(lambda x: F.layer_norm(x, 4) ** 2, (x,))
+
+
+def test_layer_norm_gradients_of_the_parameters_alone():
+    rng = np.random.default_rng(12)
+    x = Tensor(rng.standard_normal((2, 3, 4)))  # needs no gradient
+    w, b = leaf(rng, 4), leaf(rng, 4)
+    assert gradcheck(lambda w, b: F.layer_norm(x, 4, w, b), (w, b))
+    F.layer_norm(x, 4, w, b).sum().backward()
+    np.testing.assert_allclose(b.grad.data, np.full(4, 6.0))  # d(sum)/db: one per sample
 
 
 def test_layernorm_layer_parameters_and_gradcheck():
