@@ -50,15 +50,15 @@ def small_gpt_loss():
 def test_a_small_gpt_draws_to_fit_a_screen_by_default_and_whole_with_max_nodes():
     loss = small_gpt_loss()
     whole = draw(loss, max_nodes=1000)
-    assert whole.n_nodes == 232 and not whole.notes  # under the old default of 300 boxes: drawn op by op
+    assert whole.n_nodes == 147 and not whole.notes  # under the old default of 300 boxes: drawn op by op
     width, height = svg_size(whole.svg())
-    assert width / height > 20  # the strip, 20 screens wide
+    assert width > 5 * 1440 and width / height > 8  # a strip more than five screens wide
     d = draw(loss)
     width, height = svg_size(d.svg())
     assert width <= 2 * 1440 and width / height < 8  # at most two screens of 1440 pt (1920 px) wide
-    assert d.notes == ["the longest path has 173 boxes, more than fit on a screen: each module call is drawn as "
-                       "one box (draw(..., max_nodes=232) shows every op)"]
-    assert draw(loss, max_nodes=232).n_nodes == 232  # the expanded view, as the note says
+    assert d.notes == ["the longest path has 93 boxes, more than fit on a screen: each module call is drawn as "
+                       "one box (draw(..., max_nodes=147) shows every op)"]
+    assert draw(loss, max_nodes=147).n_nodes == 147  # the expanded view, as the note says
 
 
 def test_every_svg_carries_alt_text(tmp_path):
