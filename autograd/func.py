@@ -36,19 +36,20 @@ class _Reverse:
         self.nums, self.single = fa.argnums_of(argnums, len(args), name)
         args = list(args)
         self.leaves, self.specs, self.raw = [], [], []
-        start = next(creation_counter)  # the leaves made here (and by transforms inside f) are newer
+        began = next(creation_counter)  # the leaves made here (and by transforms inside f) are newer
         prev = _state.enabled
         try:
             _state.enabled = True  # as in torch.func: reverse mode differentiates even inside no_grad
+            arrays = fa.uses_arrays(args)
             for i in self.nums:
                 flat, spec = fa.flatten(args[i])
                 values = []
                 for x in flat:
-                    v = fa.primal(x, name, f"argument {i}")
+                    v = fa.primal(x, name, f"argument {i}", arrays)
                     if not v._requires_grad:  # a new leaf (with v's forward tangents), or v itself if it has a graph
                         v = differentiable_leaf(v)
                     values.append(v)
-                self.raw.append(all(fa.is_raw(x) for x in flat))
+                self.raw.append(fa.raw_kind(flat))
                 self.specs.append((spec, len(values)))
                 self.leaves += values
             self.leaves = fa.distinct(self.leaves)
@@ -61,7 +62,7 @@ class _Reverse:
             _state.enabled = prev
         # recorded when the gradients will be differentiated again: by a forward level watching (hessian), or through
         # graph values from outside (an argument that already required grad, a parameter f closes over)
-        self.outside = reaches_outside(self.outputs, start)
+        self.outside = reaches_outside(self.outputs, began)
         self.create_graph = self.outside or bool(levels())
 
     def pull(self, seeds: Sequence[Any]) -> list:
@@ -92,17 +93,18 @@ class _Reverse:
     def value(self) -> Any:
         """f's result as handed back: without the graph made here, unless something outside still differentiates it."""
         outs = [o if self.create_graph else o._constant(o.data) for o in self.outputs]
-        return fa.unflatten(self.out_spec, [fa.returned(o, all(self.raw), self.outside) for o in outs])
+        raw = None if None in self.raw else "float" if set(self.raw) == {"float"} else "array"
+        return fa.unflatten(self.out_spec, [fa.returned(o, raw, self.outside) for o in outs])
 
 
-def reaches_outside(outputs: list, start: int) -> bool:
-    """Whether the graph of `outputs` reaches a leaf that requires grad and was made before the transform started
-    (creation number `start`): a parameter, the user's leaf, an enclosing transform's. Transforms stamp the leaves
+def reaches_outside(outputs: list, began: int) -> bool:
+    """Whether the graph of `outputs` reaches a leaf that requires grad and was made before the transform began
+    (creation number `began`): a parameter, the user's leaf, an enclosing transform's. Transforms stamp the leaves
     they make (`_origin`, forward.py); the user's have 0."""
     todo, seen = [], set()
     for out in outputs:
         if out._node is None:
-            if out._requires_grad and out._origin < start:
+            if out._requires_grad and out._origin < began:
                 return True
         else:
             todo.append(out._node)
@@ -115,7 +117,7 @@ def reaches_outside(outputs: list, start: int) -> bool:
             if needs:
                 parent = node.parent_of(inp)[0]
                 if parent is None:
-                    if inp._origin < start:
+                    if inp._origin < began:
                         return True
                 elif id(parent) not in seen:
                     todo.append(parent)
@@ -236,16 +238,17 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
     if spec_t != spec:
         raise ValueError(f"{name}: tangents must have the structure of primals (one per primal): got {len(flat_t)} "
                          f"tangent(s) for {len(flat)} primal(s)")
-    values = fa.distinct([fa.primal(x, name, f"primal {i}") for i, x in enumerate(flat)])
+    arrays = fa.uses_arrays(flat)
+    values = fa.distinct([fa.primal(x, name, f"primal {i}", arrays) for i, x in enumerate(flat)])
     checked = [fa.tangent(t, p, name, f"tangent {i}") for i, (t, p) in enumerate(zip(flat_t, values))]
-    raw = all(fa.is_raw(x) for x in flat)
-    start = next(creation_counter)
+    raw = fa.raw_kind(flat)
+    began = next(creation_counter)
     with ForwardLevel(1, name) as level:
         for v, t in zip(values, checked):
             level.seed(v, (t,))
         outs, out_spec = fa.outputs(f(*fa.unflatten(spec, values)), name)
         found = [level.take(o) for o in outs]
-    outside = reaches_outside(outs, start)
+    outside = reaches_outside(outs, began)
     out_tangents = [fa.zeros_like(o) if t is None else fa.as_variable(t[0], o) for o, t in zip(outs, found)]
     return (fa.unflatten(out_spec, [fa.returned(o, raw, outside) for o in outs]),
             fa.unflatten(out_spec, [fa.returned(t, raw, outside) for t in out_tangents]))
@@ -264,17 +267,18 @@ def _jacfwd(f: Callable, argnums: Any, name: str) -> Callable:
         nums, single = fa.argnums_of(argnums, len(args), name)
         args = list(args)
         groups, values = [], []
+        arrays = fa.uses_arrays(args)
         for i in nums:
             flat, spec = fa.flatten(args[i])
-            groups.append((spec, len(flat), all(fa.is_raw(x) for x in flat)))
-            values += [fa.primal(x, name, f"argument {i}") for x in flat]
+            groups.append((spec, len(flat), fa.raw_kind(flat)))
+            values += [fa.primal(x, name, f"argument {i}", arrays) for x in flat]
         values = fa.distinct(values)
         at = 0
         for i, (spec, n, _) in zip(nums, groups):
             args[i] = fa.unflatten(spec, values[at:at + n])
             at += n
         sizes = [v.size for v in values]
-        start = next(creation_counter)
+        began = next(creation_counter)
         with ForwardLevel(sum(sizes), name) as level:
             start = 0
             for v, n in zip(values, sizes):  # v's tangents: the basis vectors of its own elements, zero elsewhere
@@ -282,7 +286,7 @@ def _jacfwd(f: Callable, argnums: Any, name: str) -> Callable:
                 start += n
             outs, out_spec = fa.outputs(f(*args), name)
             found = [level.take(o) for o in outs]
-        outside = reaches_outside(outs, start)
+        outside = reaches_outside(outs, began)
         graph = outside or bool(levels())  # the Jacobian is still differentiated: put it together by recorded ops
         per_output = []
         for out, tangents in zip(outs, found):

@@ -1,8 +1,9 @@
 """What the function transforms (func.py) take and give back: arguments and results as Tensors, Values, numpy arrays or
 Python floats, in tuples and lists; each checked, with an error naming the transform, and turned into graph values.
 
-A Python float is differentiated as a Value, a numpy array (or numpy number) as a Tensor. A result with respect to a
-float or an array comes back as a float or an ndarray, unless it is still being differentiated (by an enclosing
+A Python float is differentiated as a Value (as a float64 0-d Tensor in a call that also has arrays or Tensors), a
+numpy array (or numpy number) as a Tensor. A result with respect to a float or an array comes back as a float or an
+ndarray, unless it is still being differentiated (by an enclosing
 transform, or through a parameter that requires grad): then it stays a Value or a Tensor, so that nothing is lost.
 """
 from __future__ import annotations
@@ -57,13 +58,22 @@ def argnums_of(argnums: Any, n_args: int, name: str) -> tuple[tuple[int, ...], b
 
 
 # --- arguments ----------------------------------------------------------------------------------------------------------
-def is_raw(x: Any) -> bool:
-    """A number or an array: given without the graph's types, so its results are handed back the same way."""
-    return not isinstance(x, Variable)
+def raw_kind(given: Sequence) -> str | None:
+    """How results for these arguments are handed back: None (as graph values) if one of them is a Tensor or Value,
+    "float" if all are Python floats, else "array"."""
+    if any(isinstance(x, Variable) for x in given):
+        return None
+    return "float" if all(type(x) is float for x in given) else "array"
 
 
-def primal(x: Any, name: str, what: str) -> Variable:
-    """An argument to differentiate with respect to, as a Tensor or a Value, with a float dtype."""
+def uses_arrays(args: Sequence) -> bool:
+    """Whether a call has arrays or Tensors among its arguments: then its Python floats become Tensors, not Values."""
+    return any(isinstance(x, (Tensor, np.ndarray, np.generic)) for x in flatten(list(args))[0])
+
+
+def primal(x: Any, name: str, what: str, arrays: bool = False) -> Variable:
+    """An argument to differentiate with respect to, as a Tensor or a Value, with a float dtype; a Python float becomes a
+    Value, or a float64 0-d Tensor when the call has `arrays`."""
     if isinstance(x, Variable):
         if x._has_shape and x.data.dtype.kind != "f":
             raise DTypeError(f"{name}: {what} is a Tensor of dtype {x.data.dtype}, which cannot be differentiated; "
@@ -73,7 +83,7 @@ def primal(x: Any, name: str, what: str) -> Variable:
         raise DTypeError(f"{name}: {what} is an integer ({type(x).__name__} {x!r}), which cannot be differentiated; "
                          f"pass a float ({float(x)!r})")
     if type(x) is float:
-        return Value(x, requires_grad=False)
+        return Tensor._constant(np.array(x)) if arrays else Value(x, requires_grad=False)
     if isinstance(x, (np.ndarray, np.generic)):
         if x.dtype.kind != "f":
             raise DTypeError(f"{name}: {what} has dtype {x.dtype}, which cannot be differentiated; pass a float "
@@ -134,12 +144,15 @@ def outputs(out: Any, name: str) -> tuple[list, Any]:
     return leaves, spec
 
 
-def returned(v: Any, raw: bool, outside: bool) -> Any:
-    """A result as handed back: a float or an ndarray when the argument it belongs to was given as one and nothing
-    still differentiates it (no level's tangent; no graph from `outside` the transform), else the Tensor or Value."""
-    if not raw or (outside and v._requires_grad) or carries_tangent(v):
+def returned(v: Any, raw: str | None, outside: bool) -> Any:
+    """A result as handed back: a float or an ndarray when the arguments it belongs to were given so (`raw`, from
+    raw_kind) and nothing still differentiates it (no level's tangent; no graph from `outside` the transform), else
+    the Tensor or Value."""
+    if raw is None or (outside and v._requires_grad) or carries_tangent(v):
         return v
-    return v.data if v._has_shape else float(v.data)
+    if raw == "float" and np.ndim(v.data) == 0:
+        return float(v.data)
+    return v.data
 
 
 def as_variable(t: Any, like: Variable) -> Variable:

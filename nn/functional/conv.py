@@ -99,6 +99,18 @@ class Convolution(Function):
         return dx, dw, db, None, None
 
     @staticmethod
+    def jvp(ctx, dx, dw, db, dstride, dpadding):
+        """dy = conv2d(dx, W) + conv2d(x, dW) + db"""
+        x, weight, _ = ctx.saved_tensors
+        dy = None if dx is None else run(ctx, Convolution, dx, weight, None, ctx.stride, ctx.padding)
+        if dw is not None:
+            from_w = run(ctx, Convolution, x, dw, None, ctx.stride, ctx.padding)
+            dy = from_w if dy is None else dy + from_w
+        if db is not None:
+            dy = db.reshape((-1, 1, 1)) if dy is None else dy + db.reshape((-1, 1, 1))
+        return dy
+
+    @staticmethod
     def flops(c):
         """2*C_in*kH*kW per output (+1 with bias); backward the same products for x and for W, N*OH*OW - 1 per bias.
 
@@ -131,6 +143,17 @@ class TransposedConvolution(Function):
         return d_grad, d_weight, None, None, None
 
     @staticmethod
+    def jvp(ctx, dg, dw, dshape, dstride, dpadding):
+        """dz = conv_transpose2d(dg, W) + conv_transpose2d(g, dW)"""
+        grad, weight = ctx.saved_tensors
+        x_shape, stride, padding = ctx.inputs[2], ctx.stride, ctx.padding
+        dz = None if dg is None else run(ctx, TransposedConvolution, dg, weight, x_shape, stride, padding)
+        if dw is not None:
+            from_w = run(ctx, TransposedConvolution, grad, dw, x_shape, stride, padding)
+            dz = from_w if dz is None else dz + from_w
+        return dz
+
+    @staticmethod
     def flops(c):
         """conv2d's input gradient (create_graph): 2*C_in*kH*kW per element of g, as conv; backward the same each."""
         products = 2 * c.size(0) * math.prod(c.in_shapes[1][1:])
@@ -157,6 +180,17 @@ class ConvolutionWeightGrad(Function):
         dx = run(ctx, TransposedConvolution, grad, upstream, x.shape, ctx.stride, ctx.padding) if needs_x else None
         d_grad = run(ctx, Convolution, x, upstream, None, ctx.stride, ctx.padding) if needs_g else None
         return dx, d_grad, None, None, None
+
+    @staticmethod
+    def jvp(ctx, dx, dg, dshape, dstride, dpadding):
+        """dz = dW(dx, g) + dW(x, dg)  (dW: conv2d's weight gradient, linear in each of its two arguments)"""
+        x, grad = ctx.saved_tensors
+        w_shape, stride, padding = ctx.inputs[2], ctx.stride, ctx.padding
+        dz = None if dx is None else run(ctx, ConvolutionWeightGrad, dx, grad, w_shape, stride, padding)
+        if dg is not None:
+            from_g = run(ctx, ConvolutionWeightGrad, x, dg, w_shape, stride, padding)
+            dz = from_g if dz is None else dz + from_g
+        return dz
 
     @staticmethod
     def flops(c):
