@@ -93,7 +93,7 @@ class ForwardLevel(OpObserver):
     # --- the observer: one op's tangents, right after its forward -----------------------------------------------
     def forward_end(self, token: Any, fn: type, args: tuple, outputs: Any, ctx: Node) -> None:
         found = False
-        ins = []
+        ins = []  # each input's tangents (one per direction), None for an input without
         for a in args:
             t = None
             if isinstance(a, Variable):
@@ -107,31 +107,33 @@ class ForwardLevel(OpObserver):
                             t = t[a._index]
             ins.append(t)
         enabled = _state.enabled
-        outside = False
-        if enabled and True in ctx.needs_input_grad:
-            outside = self._outside(args, ctx)
+        outside = enabled and True in ctx.needs_input_grad and self._outside(args, ctx)
         if not found:
             return
         record = self.nested or (enabled and (outside or (self.variable_tangents and _require_grad(ins))))
-        outs = outputs if type(outputs) is tuple else (outputs,)
+        single = type(outputs) is not tuple
+        outs = (outputs,) if single else outputs
         recorded = outs[0]._node is ctx
         if record and not recorded and ctx._saved:
             # a saved output must be the very output object, which holds the lower levels' tangents
             ctx._saved = tuple([next((o for o in outs if item is o.data), item) for item in ctx._saved])
         results = self._run_rule(fn, ctx, ins, record)
-        tangents = []
-        for i, out in enumerate(outs):
-            ts = tuple([None if r is None else _fit(r if len(outs) == 1 else r[i], out, fn) for r in results])
-            tangents.append(ts if _any(ts) else None)
         if record:
             self.variable_tangents = True  # its results may require grad: later ops check their tangents
+        if single and self.directions == 1:  # jvp's case, spelled out: 0.3 us of the 5 us each op costs
+            tangents = [None if results[0] is None else (_fit(results[0], outputs, fn),)]
+        elif single:
+            tangents = [tuple([None if r is None else _fit(r, outputs, fn) for r in results])]
+        else:
+            tangents = [tuple([None if r is None else _fit(r[i], out, fn) for r in results]) for i, out in
+                        enumerate(outs)]
+        tangents = [ts if ts is not None and _any(ts) else None for ts in tangents]
         if recorded:
-            if not _any(tangents):
-                return
-            if ctx._tangents is None:
-                ctx._tangents = {}
-            ctx._tangents[self] = tangents[0] if len(outs) == 1 else tangents
-            self.kept.append(ctx)
+            if _any(tangents):
+                if ctx._tangents is None:
+                    ctx._tangents = {}
+                ctx._tangents[self] = tangents[0] if single else tangents
+                self.kept.append(ctx)
             return
         for out, ts in zip(outs, tangents):
             if ts is not None:
@@ -161,6 +163,8 @@ class ForwardLevel(OpObserver):
         prev = _state.enabled, _state.observers
         try:
             _state.enabled, _state.observers = record, self.below
+            if self.directions == 1 and not record:  # jvp's case, spelled out: 0.4 us of the 5 us each op costs
+                return [rule(ctx, *[None if t is None else t[0] for t in ins])]
             for j in range(self.directions):
                 ts = [None if t is None else t[j] for t in ins]
                 if not _any(ts):
@@ -192,6 +196,8 @@ def _fit(t: Any, out: Variable, fn: type) -> Any:
     if not out._has_shape:
         return t if isinstance(t, Variable) else float(t)
     data = out.data
+    if type(t) is np.ndarray and t.shape == data.shape and t.dtype is data.dtype:
+        return t  # the usual case, checked first
     if not isinstance(t, Variable) and type(t) is not np.ndarray:
         t = np.asarray(t)
     if t.shape != data.shape:

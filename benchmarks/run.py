@@ -12,7 +12,8 @@ collects between them. The table shows medians and the ratio to the baseline.
 
 W1 scalar MLP step (Value) vs micrograd; W2 depth (a chain of N steps); W3 MLP step vs hand-written numpy; W4 per-op
 overhead vs plain numpy; W5 conv step vs hand-written im2col numpy; W6 memory of 20 MLP steps vs hand-written numpy;
-WP profiler overhead when off; WA anomaly-mode overhead when off; WM memory over 2,000 training steps (flat).
+WP profiler overhead when off; WA anomaly-mode overhead when off; WM memory over 2,000 training steps (flat); WJ forward
+mode: jvp vs forward, jacfwd vs jacrev across shapes, a Hessian vs gradients (benchmarks/workloads_forward.py).
 """
 from __future__ import annotations
 
@@ -367,18 +368,22 @@ def _workloads(depth: int) -> dict:
             getattr(workloads_nn, name)()
         return run
 
+    def forward_workload() -> None:
+        import workloads_forward
+        workloads_forward.wj()
+
     def profile_workload() -> None:
         # in a process of its own, so its first timing really runs before autograd.tools.profiler is imported
         sys.stdout.flush()
         subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "workloads_profile.py")], check=True)
 
     return {"W1": w1, "W2": lambda: w2(depth), "W3": w3, "W4": w4, "W5": nn_workload("w5"),
-            "W6": nn_workload("w6"), "WP": profile_workload, "WA": wa, "WM": wm}
+            "W6": nn_workload("w6"), "WP": profile_workload, "WA": wa, "WM": wm, "WJ": forward_workload}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("workloads", nargs="*", default=["W1", "W3", "W4", "W5", "W6", "WP", "WA", "WM", "W2"])
+    parser.add_argument("workloads", nargs="*", default=["W1", "W3", "W4", "W5", "W6", "WP", "WA", "WM", "WJ", "W2"])
     parser.add_argument("--depth", type=int, default=1_000_000, help="N for W2")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
