@@ -33,31 +33,16 @@ class _Reverse:
 
     def __init__(self, f: Callable, args: tuple, argnums: Any, name: str) -> None:
         self.name = name
-        self.nums, self.single = fa.argnums_of(argnums, len(args), name)
-        args = list(args)
-        self.leaves, self.specs, self.raw = [], [], []
+        nums, self.single = fa.argnums_of(argnums, len(args), name)
         began = next(creation_counter)  # the leaves made here (and by transforms inside f) are newer
         prev = _state.enabled
         try:
             _state.enabled = True  # as in torch.func: reverse mode differentiates even inside no_grad
-            arrays = fa.uses_arrays(args)
-            for i in self.nums:
-                flat, spec = fa.flatten(args[i])
-                values = []
-                for x in flat:
-                    v = fa.primal(x, name, f"argument {i}", arrays)
-                    if not v._requires_grad:  # a new leaf (with v's forward tangents), or v itself if it has a graph
-                        v = differentiable_leaf(v)
-                    values.append(v)
-                self.raw.append(fa.raw_kind(flat))
-                self.specs.append((spec, len(values)))
-                self.leaves += values
-            self.leaves = fa.distinct(self.leaves)
-            at = 0
-            for i, (spec, n) in zip(self.nums, self.specs):
-                args[i] = fa.unflatten(spec, self.leaves[at:at + n])
-                at += n
-            self.outputs, self.out_spec = fa.outputs(f(*args), name)
+            # each argument a new leaf (carrying its forward tangents), or itself if it already requires grad
+            self.arguments = fa.Arguments(args, nums, name, make=lambda v: v if v._requires_grad else
+                                          differentiable_leaf(v))
+            self.leaves = self.arguments.values
+            self.outputs, self.out_spec = fa.outputs(f(*self.arguments.args), name)
         finally:
             _state.enabled = prev
         # recorded when the gradients will be differentiated again: by a forward level watching (hessian), or through
@@ -74,27 +59,17 @@ class _Reverse:
                 root_seeds.append(out._seed(seed, self.create_graph, self.name))
         found = [None] * len(self.leaves)
         if roots:
-            prev = _state.enabled
-            try:
-                _state.enabled = True
-                found = run_backward(roots, root_seeds, True, self.create_graph, inputs=self.leaves)
-            finally:
-                _state.enabled = prev
+            found = run_backward(roots, root_seeds, True, self.create_graph, inputs=self.leaves)
         return [fa.zeros_like(x) if g is None else x._as_grad(g) for x, g in zip(self.leaves, found)]
 
     def per_argument(self, values: list) -> Any:
         """One value per leaf, regrouped as the arguments at argnums were given (a single one for an int argnums)."""
-        groups, at = [], 0
-        for (spec, n), raw in zip(self.specs, self.raw):
-            groups.append(fa.unflatten(spec, [fa.returned(v, raw, self.outside) for v in values[at:at + n]]))
-            at += n
-        return groups[0] if self.single else tuple(groups)
+        return self.arguments.regroup(values, self.outside, self.single)
 
     def value(self) -> Any:
         """f's result as handed back: without the graph made here, unless something outside still differentiates it."""
         outs = [o if self.create_graph else o._constant(o.data) for o in self.outputs]
-        raw = None if None in self.raw else "float" if set(self.raw) == {"float"} else "array"
-        return fa.unflatten(self.out_spec, [fa.returned(o, raw, self.outside) for o in outs])
+        return fa.unflatten(self.out_spec, [fa.returned(o, self.arguments.raw, self.outside) for o in outs])
 
 
 def reaches_outside(outputs: list, began: int) -> bool:
@@ -238,20 +213,18 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
     if spec_t != spec:
         raise ValueError(f"{name}: tangents must have the structure of primals (one per primal): got {len(flat_t)} "
                          f"tangent(s) for {len(flat)} primal(s)")
-    arrays = fa.uses_arrays(flat)
-    values = fa.distinct([fa.primal(x, name, f"primal {i}", arrays) for i, x in enumerate(flat)])
-    checked = [fa.tangent(t, p, name, f"tangent {i}") for i, (t, p) in enumerate(zip(flat_t, values))]
-    raw = fa.raw_kind(flat)
+    arguments = fa.Arguments(flat, range(len(flat)), name, "primal")
+    checked = [fa.tangent(t, p, name, f"tangent {i}") for i, (t, p) in enumerate(zip(flat_t, arguments.values))]
     began = next(creation_counter)
     with ForwardLevel(1, name) as level:
-        for v, t in zip(values, checked):
+        for v, t in zip(arguments.values, checked):
             level.seed(v, (t,))
-        outs, out_spec = fa.outputs(f(*fa.unflatten(spec, values)), name)
+        outs, out_spec = fa.outputs(f(*fa.unflatten(spec, arguments.args)), name)
         found = [level.take(o) for o in outs]
     outside = reaches_outside(outs, began)
     out_tangents = [fa.zeros_like(o) if t is None else fa.as_variable(t[0], o) for o, t in zip(outs, found)]
-    return (fa.unflatten(out_spec, [fa.returned(o, raw, outside) for o in outs]),
-            fa.unflatten(out_spec, [fa.returned(t, raw, outside) for t in out_tangents]))
+    return (fa.unflatten(out_spec, [fa.returned(o, arguments.raw, outside) for o in outs]),
+            fa.unflatten(out_spec, [fa.returned(t, arguments.raw, outside) for t in out_tangents]))
 
 
 def jacfwd(f: Callable, argnums: Any = 0) -> Callable:
@@ -265,18 +238,8 @@ def jacfwd(f: Callable, argnums: Any = 0) -> Callable:
 def _jacfwd(f: Callable, argnums: Any, name: str) -> Callable:
     def jacfwd_f(*args: Any) -> Any:
         nums, single = fa.argnums_of(argnums, len(args), name)
-        args = list(args)
-        groups, values = [], []
-        arrays = fa.uses_arrays(args)
-        for i in nums:
-            flat, spec = fa.flatten(args[i])
-            groups.append((spec, len(flat), fa.raw_kind(flat)))
-            values += [fa.primal(x, name, f"argument {i}", arrays) for x in flat]
-        values = fa.distinct(values)
-        at = 0
-        for i, (spec, n, _) in zip(nums, groups):
-            args[i] = fa.unflatten(spec, values[at:at + n])
-            at += n
+        arguments = fa.Arguments(args, nums, name)
+        values = arguments.values
         sizes = [v.size for v in values]
         began = next(creation_counter)
         with ForwardLevel(sum(sizes), name) as level:
@@ -284,7 +247,7 @@ def _jacfwd(f: Callable, argnums: Any, name: str) -> Callable:
             for v, n in zip(values, sizes):  # v's tangents: the basis vectors of its own elements, zero elsewhere
                 level.seed(v, (None,) * start + _basis(v) + (None,) * (sum(sizes) - start - n))
                 start += n
-            outs, out_spec = fa.outputs(f(*args), name)
+            outs, out_spec = fa.outputs(f(*arguments.args), name)
             found = [level.take(o) for o in outs]
         outside = reaches_outside(outs, began)
         graph = outside or bool(levels())  # the Jacobian is still differentiated: put it together by recorded ops
@@ -296,11 +259,7 @@ def _jacfwd(f: Callable, argnums: Any, name: str) -> Callable:
                 pieces = [fa.zeros_like(out) if t is None else t for t in tangents[start:start + n]]
                 blocks.append(_block(pieces, out, v, False, graph))
                 start += n
-            grouped, at = [], 0
-            for spec, n, raw in groups:
-                grouped.append(fa.unflatten(spec, [fa.returned(b, raw, outside) for b in blocks[at:at + n]]))
-                at += n
-            per_output.append(grouped[0] if single else tuple(grouped))
+            per_output.append(arguments.regroup(blocks, outside, single))
         return fa.unflatten(out_spec, per_output)
     return jacfwd_f
 

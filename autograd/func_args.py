@@ -129,6 +129,42 @@ def tangent(t: Any, p: Variable, name: str, what: str) -> Any:
     return float(t)
 
 
+class Arguments:
+    """The arguments at positions `nums` of a call, their leaves made graph values (`values`, each one distinct;
+    `make` may replace each, as reverse mode makes leaves that require grad), and `args`, the call's arguments with
+    those in place. `regroup` hands results back the way the arguments were given."""
+
+    def __init__(self, args: Sequence, nums: Sequence[int], name: str, what: str = "argument",
+                 make: Any = None) -> None:
+        arrays = uses_arrays(args)
+        self.groups, values = [], []  # groups: (spec, number of leaves, raw kind) per argument
+        for i in nums:
+            flat, spec = flatten(args[i])
+            self.groups.append((spec, len(flat), raw_kind(flat)))
+            for x in flat:
+                v = primal(x, name, f"{what} {i}", arrays)
+                values.append(make(v) if make is not None else v)
+        self.values = distinct(values)
+        self.args, at = list(args), 0
+        for i, (spec, n, _) in zip(nums, self.groups):
+            self.args[i] = unflatten(spec, self.values[at:at + n])
+            at += n
+
+    @property
+    def raw(self) -> str | None:
+        """How a result of the whole call is handed back (see raw_kind)."""
+        kinds = {kind for _, _, kind in self.groups}
+        return None if None in kinds else "float" if kinds == {"float"} else "array"
+
+    def regroup(self, results: list, outside: bool, single: bool) -> Any:
+        """One result per value, grouped as the arguments were given (just the first for a single int argnums)."""
+        grouped, at = [], 0
+        for spec, n, raw in self.groups:
+            grouped.append(unflatten(spec, [returned(r, raw, outside) for r in results[at:at + n]]))
+            at += n
+        return grouped[0] if single else tuple(grouped)
+
+
 # --- results ------------------------------------------------------------------------------------------------------------
 def outputs(out: Any, name: str) -> tuple[list, Any]:
     """f's result as a flat list of Tensors and Values (checked: differentiable) and the spec of its nesting."""

@@ -47,7 +47,7 @@ class Node:
     scope: tuple | None = None  # the module calls it was made in, e.g. (("", "MLP"), ("layers.0", "Linear"))
     hooks: list | None = None
     _tangents: dict | None = None  # forward mode: its outputs' tangents, by level (autograd/forward.py)
-    _origin = 0  # forward mode: which reverse transform's leaves its output depends on (autograd/forward.py)
+    _origin = 0  # forward mode: the oldest reverse-transform leaf its output depends on, 0 if older ones (forward.py)
 
     def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple, kind: type) -> None:
         self.fn, self.inputs, self.needs_input_grad, self.kind = fn, inputs, needs_input_grad, kind

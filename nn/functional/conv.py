@@ -145,13 +145,7 @@ class TransposedConvolution(Function):
     @staticmethod
     def jvp(ctx, dg, dw, dshape, dstride, dpadding):
         """dz = conv_transpose2d(dg, W) + conv_transpose2d(g, dW)"""
-        grad, weight = ctx.saved_tensors
-        x_shape, stride, padding = ctx.inputs[2], ctx.stride, ctx.padding
-        dz = None if dg is None else run(ctx, TransposedConvolution, dg, weight, x_shape, stride, padding)
-        if dw is not None:
-            from_w = run(ctx, TransposedConvolution, grad, dw, x_shape, stride, padding)
-            dz = from_w if dz is None else dz + from_w
-        return dz
+        return _bilinear_jvp(ctx, TransposedConvolution, dg, dw)
 
     @staticmethod
     def flops(c):
@@ -184,19 +178,24 @@ class ConvolutionWeightGrad(Function):
     @staticmethod
     def jvp(ctx, dx, dg, dshape, dstride, dpadding):
         """dz = dW(dx, g) + dW(x, dg)  (dW: conv2d's weight gradient, linear in each of its two arguments)"""
-        x, grad = ctx.saved_tensors
-        w_shape, stride, padding = ctx.inputs[2], ctx.stride, ctx.padding
-        dz = None if dx is None else run(ctx, ConvolutionWeightGrad, dx, grad, w_shape, stride, padding)
-        if dg is not None:
-            from_g = run(ctx, ConvolutionWeightGrad, x, dg, w_shape, stride, padding)
-            dz = from_g if dz is None else dz + from_g
-        return dz
+        return _bilinear_jvp(ctx, ConvolutionWeightGrad, dx, dg)
 
     @staticmethod
     def flops(c):
         """conv2d's weight gradient (create_graph): 2*C_in*kH*kW per element of g, as conv; backward the same each."""
         products = 2 * c.size(1) * math.prod(c.args[2][1:])
         return products, (products, products, 0, 0, 0)
+
+
+def _bilinear_jvp(ctx, fn, da, db):
+    """The tangent of z = fn(a, b, shape, stride, padding), linear in a and in b: fn(da, b) + fn(a, db)."""
+    a, b = ctx.saved_tensors
+    shape, stride, padding = ctx.inputs[2], ctx.stride, ctx.padding
+    dz = None if da is None else run(ctx, fn, da, b, shape, stride, padding)
+    if db is not None:
+        from_b = run(ctx, fn, a, db, shape, stride, padding)
+        dz = from_b if dz is None else dz + from_b
+    return dz
 
 
 # --- the functional form --------------------------------------------------------------------------------------------

@@ -262,6 +262,42 @@ def test_hessian_of_a_small_network_loss_against_central_differences_of_its_grad
     assert np.allclose(H, numeric, rtol=1e-5, atol=1e-7)
 
 
+def test_hessian_carries_its_tangents_on_plain_arrays_unless_a_parameter_needs_them_recorded():
+    """Inside hessian every value depends on jacrev's leaf, which requires grad; tangents of those need no graph. A
+    parameter that requires grad, from outside, does: the Hessian may be differentiated with respect to it."""
+    recorded = []
+
+    class Square(Function):
+        """y = x**2;  dy/dx = 2x"""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.data ** 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 2 * x
+
+        @staticmethod
+        def jvp(ctx, dx):
+            """dy = 2 x dx"""
+            recorded.append(ctx.create_graph)
+            (x,) = ctx.saved_tensors
+            return 2 * x * dx
+    H = hessian(lambda x: (Square.apply(x) * x).sum())(X)  # sum(x**3): H = diag(6x)
+    assert np.allclose(H, np.diag(6 * X)) and recorded and not any(recorded)
+    w = Tensor(np.full(3, 2.0), requires_grad=True)
+    recorded.clear()
+    H = hessian(lambda x: (Square.apply(x * w) * x).sum())(X)  # sum(w**2 x**3)
+    assert np.allclose(H.data, np.diag(6 * 4.0 * X)) and any(recorded) and H.requires_grad
+
+
+def test_the_transforms_are_reachable_from_autograd():
+    assert ag.func.grad is grad and ag.func.hessian is hessian
+
+
 # --- errors --------------------------------------------------------------------------------------------------------
 def test_tangent_of_the_wrong_shape():
     with pytest.raises(ShapeError, match=r"^jvp: tangent 0 has shape \(2,\) but its primal has shape \(3,\); give each "

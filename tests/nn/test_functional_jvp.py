@@ -2,21 +2,17 @@
 reverse-mode Jacobian, again under create_graph (jvp of jvp), and a check that every nn Function has a case here."""
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
-
 import numpy as np
 import pytest
 
-import nn
 import nn.functional as F
-from autograd import Function, Tensor
+from autograd import Tensor
 from autograd.func import jvp
 from jvp_checks import EPS, check_jvp
 from nn.functional.activation import NormalCDF
 from nn.functional.conv import ConvolutionWeightGrad, TransposedConvolution
 from nn.functional.pooling import AvgPoolTranspose
+from test_flops import _nn_functions
 
 rng = np.random.default_rng(11)
 
@@ -66,16 +62,6 @@ CASES = {
                           [_normal(2, 2, 3, 3)])],
 }
 CASE_LIST = [(name, i, fn, arrays) for name, cases in CASES.items() for i, (fn, arrays) in enumerate(cases)]
-
-
-def _nn_functions():
-    names = [m.name for m in pkgutil.walk_packages(nn.__path__, prefix="nn.") if not m.name.startswith("nn.onnx")]
-    found = set()
-    for name in names:
-        module = importlib.import_module(name)
-        found |= {cls for _, cls in inspect.getmembers(module, inspect.isclass)
-                  if issubclass(cls, Function) and cls.__module__ == name}
-    return found
 
 
 def test_every_nn_function_has_a_jvp_rule_checked_here():
