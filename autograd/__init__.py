@@ -45,7 +45,7 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(f".{module_name}", __name__), attr)
         globals()[name] = value
         return value
-    if name == "tools":
+    if name in ("tools", "func"):  # autograd.func: the function transforms (grad, jvp, jacfwd, hessian, ...)
         import importlib
         return importlib.import_module(f".{name}", __name__)
     from .pytorch_names import FUNCTIONS

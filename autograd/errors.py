@@ -45,3 +45,7 @@ class GraphFreedError(BackwardError):
 
 class GradcheckError(AutogradError, RuntimeError):
     """Analytic and numerical gradients disagree."""
+
+
+class ForwardModeError(AutogradError, RuntimeError):
+    """Forward mode cannot run as asked (an op without a jvp rule, an in-place change that would leave a tangent stale)."""

@@ -8,6 +8,10 @@ its Node; a Node never holds its outputs, so a graph has no reference cycles and
 upstream gradients and saved tensors arrive as plain numpy arrays (or floats for Value), so the maths runs at numpy speed;
 with `create_graph=True` they arrive as Tensors (or Values) and the same lines record a new graph, which is how gradients
 of gradients come for free (`ctx.create_graph` tells a backward which of the two it is in).
+
+`jvp(ctx, *tangents)` is forward mode's rule (autograd/forward.py): the output's tangent from the inputs' tangents, with
+the same ctx and written the same way, so it runs on arrays or, when the tangent must itself be differentiated, on
+Tensors (or Values).
 """
 from __future__ import annotations
 
@@ -42,6 +46,8 @@ class Node:
     outputs_modified = False
     scope: tuple | None = None  # the module calls it was made in, e.g. (("", "MLP"), ("layers.0", "Linear"))
     hooks: list | None = None
+    _tangents: dict | None = None  # forward mode: its outputs' tangents, by level (autograd/forward.py)
+    _origin = 0  # forward mode: the oldest reverse-transform leaf its output depends on, 0 if older ones (forward.py)
 
     def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple, kind: type) -> None:
         self.fn, self.inputs, self.needs_input_grad, self.kind = fn, inputs, needs_input_grad, kind
@@ -144,6 +150,11 @@ class Function:
 
     Then call `MyOp.apply(*inputs)`. The first line of the docstring states the derivative; `explain()` shows it.
 
+    Optionally, `jvp(ctx, *tangents)` is the rule forward mode uses (autograd/forward.py): given one tangent per forward
+    argument (None where it is zero, and for arguments that are not Tensors or Values), it returns the output's
+    tangent (a tuple for several outputs), read from `ctx` as backward reads it. Its docstring states the rule
+    ("dz = b * da + a * db"). Without it, forward mode stops with an error naming the op.
+
     Optionally, `flops(c)` says how many floating-point operations the op costs, for the profiler: `c` describes one
     call (`c.out`: elements of the output, `c.size(i)`: of input i, `c.in_shapes`, `c.out_shapes`, `c.args`) and it
     returns (forward FLOPs, backward FLOPs), the backward either one number or one per forward input (the profiler
@@ -151,6 +162,7 @@ class Function:
     """
 
     flops = None
+    jvp = None
 
     @staticmethod
     def forward(ctx: Node, *args: Any) -> Any:
@@ -168,8 +180,9 @@ class Function:
         return _record(cls, args)
 
 
-def _record(cls: Any, args: tuple) -> Any:
-    """Function.apply without observers: run forward, and record a Node when a gradient will be needed."""
+def _record(cls: Any, args: tuple, made: list | None = None) -> Any:
+    """Function.apply without observers: run forward, and record a Node when a gradient will be needed. The observed
+    path passes a list `made`, which receives the op's Node (its ctx) even when no Node is kept."""
     kind = None
     needs = []
     for a in args:
@@ -188,6 +201,8 @@ def _record(cls: Any, args: tuple) -> Any:
     needs = tuple(needs)
     needs = _needs_cache.setdefault(needs, needs)
     ctx = Node(cls, args, needs, kind)
+    if made is not None:
+        made.append(ctx)
     try:
         out = cls.forward(ctx, *args)
     except ValueError as err:
@@ -253,14 +268,15 @@ def _broadcast_error(cls: type, args: tuple) -> ShapeError:
 class OpObserver:
     """Watches every op as it runs, forward and backward: the profiler, anomaly mode and explain() are observers.
 
-    Each thread has its own (grad_mode._state.observers, set by `with detect_anomaly()`, `with profile()`, explain());
-    ordinary runs have none and pay one check of that tuple per op.
+    Each thread has its own (grad_mode._state.observers, set by `with detect_anomaly()`, `with profile()`, explain(),
+    forward mode's levels); ordinary runs have none and pay one check of that tuple per op. `forward_end` gets the op's
+    ctx, the Node its backward would get (kept in the graph only when a gradient will be needed).
     """
 
     def forward_start(self, fn: type, args: tuple) -> Any:
         return None
 
-    def forward_end(self, token: Any, fn: type, args: tuple, outputs: Any) -> None:
+    def forward_end(self, token: Any, fn: type, args: tuple, outputs: Any, ctx: Node) -> None:
         pass
 
     def backward_start(self, node: Node) -> Any:
@@ -273,7 +289,8 @@ class OpObserver:
 def _apply_observed(cls: type, args: tuple) -> Any:
     active = _state.observers
     tokens = [o.forward_start(cls, args) for o in active]
-    outputs = _record(cls, args)
+    made: list = []
+    outputs = _record(cls, args, made)
     for o, token in zip(active, tokens):
-        o.forward_end(token, cls, args, outputs)
+        o.forward_end(token, cls, args, outputs, made[0])
     return outputs

@@ -13,10 +13,11 @@ import numpy as np
 
 from .dtypes import operand as _operand
 from .errors import BackwardError, ShapeError
+from .forward import check_inplace
 from .function import Function
 from .variable import Variable, mark_modified, rebind
 from .grad_mode import _state
-from .ops.shape import _is_basic, index_data
+from .ops.shape import _is_basic, index_add, index_data
 
 _NUMPY_INPLACE = {"+=": np.add, "-=": np.subtract, "*=": np.multiply, "/=": np.true_divide}
 
@@ -38,7 +39,10 @@ def binary(x: Any, fn: type, other: Any, op: str) -> Any:
     """x op= other, e.g. binary(x, Add, y, "+=")."""
     other = _operand(other, x)
     _check_leaf(x, op)
-    if not (_state.enabled and (x._requires_grad or other._requires_grad)):
+    recorded = _state.enabled and (x._requires_grad or other._requires_grad)
+    if _state.observers:
+        check_inplace(x, other, op, recorded)
+    if not recorded:
         try:
             _NUMPY_INPLACE[op](x.data, other.data, out=x.data, casting="same_kind")
         except (TypeError, ValueError) as err:  # numpy's casting and broadcasting errors name no op or fix
@@ -67,7 +71,10 @@ def setitem(x: Any, index: Any, value: Any) -> None:
     except (IndexError, TypeError, ValueError) as err:
         raise ShapeError(f"setitem: cannot assign a value of shape {value.shape} to index {index!r} of a Tensor of "
                          f"shape {x.shape}: {err}") from None
-    if not (_state.enabled and (x._requires_grad or value._requires_grad)):
+    recorded = _state.enabled and (x._requires_grad or value._requires_grad)
+    if _state.observers:
+        check_inplace(x, value, "setitem", recorded)
+    if not recorded:
         x.data[index] = value.data
         mark_modified(x)
         return
@@ -118,6 +125,18 @@ class SetItem(Function):
         (kept,) = ctx.saved_tensors
         index = ctx.inputs[2]
         return grad * kept, grad[index], None
+
+    @staticmethod
+    def jvp(ctx, dx, dv, dindex):
+        """dy = dx outside index, dv at it"""
+        (kept,) = ctx.saved_tensors
+        x, index = ctx.inputs[0], ctx.inputs[2]
+        dy = None if dx is None else dx * kept
+        if dv is not None:
+            written = np.broadcast_to(dv, np.empty(x.shape, dtype=bool)[index].shape)  # dv as the written values
+            written = index_add(written, index, x.shape, x.dtype, ctx.create_graph)
+            dy = written if dy is None else dy + written
+        return dy
 
     @staticmethod
     def flops(c):

@@ -44,6 +44,11 @@ class Pow(Function):
         return grad * n * x ** (n - 1), None
 
     @staticmethod
+    def jvp(ctx, dx, dn):
+        """dy = n * x**(n-1) * dx"""
+        return Pow.backward(ctx, dx)[0]  # the slope times dx: backward's product, with its care at x = 0
+
+    @staticmethod
     def flops(c):
         """x ** n: 1; backward n * x**(n-1) * grad (4)"""
         return 1, (4, 0)
@@ -62,6 +67,12 @@ class Exp(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * y
+
+    @staticmethod
+    def jvp(ctx, dx):
+        """dy = y * dx"""
+        (y,) = ctx.saved_tensors
+        return y * dx
 
     @staticmethod
     def flops(c):
@@ -85,6 +96,12 @@ class Log(Function):
         return grad / x
 
     @staticmethod
+    def jvp(ctx, dx):
+        """dy = dx / x"""
+        (x,) = ctx.saved_tensors
+        return dx / x
+
+    @staticmethod
     def flops(c):
         """log: 1; backward grad/x (1)"""
         return 1, (1,)
@@ -105,6 +122,12 @@ class Tanh(Function):
         return grad * (1 - y * y)
 
     @staticmethod
+    def jvp(ctx, dx):
+        """dy = (1 - y**2) * dx"""
+        (y,) = ctx.saved_tensors
+        return (1 - y * y) * dx
+
+    @staticmethod
     def flops(c):
         """tanh: 1; backward grad*(1-y*y) (3)"""
         return 1, (3,)
@@ -123,6 +146,12 @@ class ReLU(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * (1.0 if y > 0 else 0.0)
+
+    @staticmethod
+    def jvp(ctx, dx):
+        """dy = dx if x > 0 else 0"""
+        (y,) = ctx.saved_tensors
+        return dx * (1.0 if y > 0 else 0.0)
 
     @staticmethod
     def flops(c):
@@ -154,6 +183,13 @@ class Sigmoid(Function):
         # 1 - y rounds to 0 once y rounds to 1 (x > 37); sigmoid(-x), the same number, keeps its digits
         complement = (-x).sigmoid() if ctx.create_graph else _sigmoid(-x)
         return grad * y * complement
+
+    @staticmethod
+    def jvp(ctx, dx):
+        """dy = y * sigmoid(-x) * dx"""
+        x, y = ctx.saved_tensors
+        complement = (-x).sigmoid() if ctx.create_graph else _sigmoid(-x)
+        return y * complement * dx
 
     @staticmethod
     def flops(c):

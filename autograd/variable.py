@@ -27,6 +27,8 @@ class Variable:
     _version = 0   # the creation number of its latest in-place change (0: never changed)
     _hooks: list | None = None  # functions called with a leaf's whole gradient (register_hook)
     _made_with_grad_off = False  # made by an op run with grad mode off (backward's error message says so)
+    _tangents: dict | None = None  # forward mode: a leaf's (or unrecorded result's) tangents, by level (forward.py)
+    _origin = 0  # forward mode: the creation number of the reverse transform that made this leaf (forward.py)
 
     @property
     def requires_grad(self) -> bool:

@@ -13,7 +13,8 @@ collects between them. The table shows medians and the ratio to the baseline.
 W1 scalar MLP step (Value) vs micrograd; W2 depth (a chain of N steps); W3 MLP step vs hand-written numpy (float32
 and float64); W4 per-op overhead vs plain numpy; W5 conv step vs hand-written im2col numpy (and PyTorch, when
 installed); W6 memory of 20 MLP steps vs hand-written numpy; W7 GPT step vs PyTorch (when installed); WP profiler
-overhead when off; WA anomaly-mode overhead when off; WM memory over 2,000 training steps (flat).
+overhead when off; WA anomaly-mode overhead when off; WM memory over 2,000 training steps (flat); WJ forward mode: jvp
+vs forward, jacfwd vs jacrev across shapes, a Hessian vs gradients (benchmarks/workloads_forward.py).
 """
 from __future__ import annotations
 
@@ -375,6 +376,10 @@ def _workloads(depth: int, fresh: bool) -> dict:
             getattr(workloads_nn, name)()
         return run
 
+    def forward_workload() -> None:
+        import workloads_forward
+        workloads_forward.wj()
+
     def profile_workload() -> None:
         # in a process of its own, so its first timing really runs before autograd.tools.profiler is imported
         sys.stdout.flush()
@@ -392,12 +397,13 @@ def _workloads(depth: int, fresh: bool) -> dict:
 
     return {"W1": w1 if fresh else scalar_workload, "W2": lambda: w2(depth), "W3": w3, "W4": w4,
             "W5": nn_workload("w5"), "W6": nn_workload("w6"), "W7": gpt_workload, "WP": profile_workload, "WA": wa,
-            "WM": wm}
+            "WM": wm, "WJ": forward_workload}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("workloads", nargs="*", default=["W1", "W3", "W4", "W5", "W6", "W7", "WP", "WA", "WM", "W2"])
+    parser.add_argument("workloads", nargs="*", default=["W1", "W3", "W4", "W5", "W6", "W7", "WP", "WA", "WM", "WJ",
+                                                          "W2"])
     parser.add_argument("--depth", type=int, default=1_000_000, help="N for W2")
     parser.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)  # W1 here: this process is new
     args = parser.parse_args()

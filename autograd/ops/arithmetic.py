@@ -21,6 +21,13 @@ class Add(Function):
         return grad, grad
 
     @staticmethod
+    def jvp(ctx, da, db):
+        """dz = da + db"""
+        if db is None:
+            return da
+        return db if da is None else da + db
+
+    @staticmethod
     def flops(c):
         """a + b: 1 per output; the gradient passes through"""
         return c.out, (0, 0)
@@ -36,6 +43,13 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, -grad
+
+    @staticmethod
+    def jvp(ctx, da, db):
+        """dz = da - db"""
+        if db is None:
+            return da
+        return -db if da is None else da - db
 
     @staticmethod
     def flops(c):
@@ -56,6 +70,14 @@ class Mul(Function):
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
         return (grad * b if da else None), (grad * a if db else None)
+
+    @staticmethod
+    def jvp(ctx, da, db):
+        """dz = b * da + a * db"""
+        a, b = ctx.saved_tensors
+        if db is None:
+            return b * da
+        return a * db if da is None else b * da + a * db
 
     @staticmethod
     def flops(c):
@@ -81,6 +103,15 @@ class Div(Function):
         return (grad / b if da else None), (-grad * a / (b * b) if db else None)
 
     @staticmethod
+    def jvp(ctx, da, db):
+        """dz = da / b - a * db / b**2"""
+        a, b = ctx.saved_tensors
+        if db is None:
+            return da / b
+        d_by_b = -a * db / (b * b)
+        return d_by_b if da is None else da / b + d_by_b
+
+    @staticmethod
     def flops(c):
         """a / b: 1 per output; backward grad/b (1 per output), -grad*a/(b*b) (4)"""
         return c.out, (c.out, 4 * c.out)
@@ -96,6 +127,11 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+    @staticmethod
+    def jvp(ctx, da):
+        """dz = -da"""
+        return -da
 
     @staticmethod
     def flops(c):
@@ -122,6 +158,18 @@ class Pow(Function):
         # point, so the slope of b * a**(b-1) in b (a**-1 at b = 0) stays right for second derivatives
         da = grad * b * a ** (b - 1 + ((a == 0) & (b == 0))) if da else None
         return da, (grad * z * np.log(a) if db else None)
+
+    @staticmethod
+    def jvp(ctx, da, db):
+        """dz = b * a**(b-1) * da + a**b * log(a) * db"""
+        a, b, z = ctx.saved_tensors
+        dz = None
+        if da is not None:  # the exponent as in backward: 0**0 has slope 0 in a
+            dz = b * a ** (b - 1 + ((a == 0) & (b == 0))) * da
+        if db is not None:
+            d_exponent = z * np.log(a) * db
+            dz = d_exponent if dz is None else dz + d_exponent
+        return dz
 
     @staticmethod
     def flops(c):

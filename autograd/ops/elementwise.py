@@ -24,6 +24,12 @@ class Exp(Function):
         return grad * y
 
     @staticmethod
+    def jvp(ctx, dx):
+        """dy = y * dx"""
+        (y,) = ctx.saved_tensors
+        return y * dx
+
+    @staticmethod
     def flops(c):
         """exp: 1 per output; backward grad*y (1)"""
         return c.out, (c.out,)
@@ -43,6 +49,12 @@ class Log(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / x
+
+    @staticmethod
+    def jvp(ctx, dx):
+        """dy = dx / x"""
+        (x,) = ctx.saved_tensors
+        return dx / x
 
     @staticmethod
     def flops(c):
@@ -66,6 +78,12 @@ class Sqrt(Function):
         return grad * 0.5 / y
 
     @staticmethod
+    def jvp(ctx, dx):
+        """dy = 0.5 * dx / y"""
+        (y,) = ctx.saved_tensors
+        return dx * 0.5 / y
+
+    @staticmethod
     def flops(c):
         """sqrt: 1 per output; backward grad*0.5/y (2)"""
         return c.out, (2 * c.out,)
@@ -83,6 +101,12 @@ class Sin(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * np.cos(x)
+
+    @staticmethod
+    def jvp(ctx, dx):
+        """dy = cos(x) * dx"""
+        (x,) = ctx.saved_tensors
+        return np.cos(x) * dx
 
     @staticmethod
     def flops(c):
@@ -104,6 +128,12 @@ class Cos(Function):
         return -grad * np.sin(x)
 
     @staticmethod
+    def jvp(ctx, dx):
+        """dy = -sin(x) * dx"""
+        (x,) = ctx.saved_tensors
+        return -np.sin(x) * dx
+
+    @staticmethod
     def flops(c):
         """cos: 1 per output; backward -grad*sin(x) (3)"""
         return c.out, (3 * c.out,)
@@ -122,6 +152,12 @@ class Tanh(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * (1 - y * y)
+
+    @staticmethod
+    def jvp(ctx, dx):
+        """dy = (1 - y**2) * dx"""
+        (y,) = ctx.saved_tensors
+        return (1 - y * y) * dx
 
     @staticmethod
     def flops(c):
@@ -157,6 +193,13 @@ class Sigmoid(Function):
         return grad * y * complement
 
     @staticmethod
+    def jvp(ctx, dx):
+        """dy = y * sigmoid(-x) * dx"""
+        x, y = ctx.saved_tensors
+        complement = Sigmoid.apply(-x) if ctx.create_graph else sigmoid(-x)
+        return y * complement * dx
+
+    @staticmethod
     def flops(c):
         """|x|, exp(-|x|), 1 + e, a choice and a division: 5 per output; backward grad*y*sigmoid(-x) (7)"""
         return 5 * c.out, (7 * c.out,)
@@ -177,6 +220,12 @@ class ReLU(Function):
         return grad * mask
 
     @staticmethod
+    def jvp(ctx, dx):
+        """dy = dx where x > 0, else 0"""
+        (mask,) = ctx.saved_tensors
+        return dx * mask
+
+    @staticmethod
     def flops(c):
         """max(x, 0): 1 comparison per output; backward grad*mask (1)"""
         return c.out, (c.out,)
@@ -194,6 +243,12 @@ class Abs(Function):
     def backward(ctx, grad):
         (sign,) = ctx.saved_tensors
         return grad * sign
+
+    @staticmethod
+    def jvp(ctx, dx):
+        """dy = sign(x) * dx"""
+        (sign,) = ctx.saved_tensors
+        return dx * sign
 
     @staticmethod
     def flops(c):
@@ -221,6 +276,12 @@ class Clip(Function):
         return grad * mask, None, None
 
     @staticmethod
+    def jvp(ctx, dx, dlo, dhi):
+        """dy = dx where lo <= x <= hi, else 0"""
+        (mask,) = ctx.saved_tensors
+        return dx * mask
+
+    @staticmethod
     def flops(c):
         """1 comparison per bound per output; backward grad*mask (1)"""
         return c.out * ((c.args[1] is not None) + (c.args[2] is not None)), (c.out, 0, 0)
@@ -239,6 +300,11 @@ class Maximum(Function):
     def backward(ctx, grad):
         (share,) = ctx.saved_tensors
         return grad * share, grad * (1 - share)
+
+    @staticmethod
+    def jvp(ctx, da, db):
+        """dz = share * da + (1 - share) * db  (share: 1 where a > b, 1/2 on ties, 0 elsewhere)"""
+        return _shared(ctx, da, db)
 
     @staticmethod
     def flops(c):
@@ -261,9 +327,22 @@ class Minimum(Function):
         return grad * share, grad * (1 - share)
 
     @staticmethod
+    def jvp(ctx, da, db):
+        """dz = share * da + (1 - share) * db  (share: 1 where a < b, 1/2 on ties, 0 elsewhere)"""
+        return _shared(ctx, da, db)
+
+    @staticmethod
     def flops(c):
         """1 comparison per output; backward grad*share (1), grad*(1-share) (2)"""
         return c.out, (c.out, 2 * c.out)
+
+
+def _shared(ctx, da, db):
+    """maximum's and minimum's tangent: each input's share of the output, times its tangent."""
+    (share,) = ctx.saved_tensors
+    if db is None:
+        return share * da
+    return (1 - share) * db if da is None else share * da + (1 - share) * db
 
 
 class Where(Function):
@@ -277,6 +356,12 @@ class Where(Function):
     def backward(ctx, grad):
         cond = ctx.inputs[0]
         return None, np.where(cond, grad, 0), np.where(cond, 0, grad)
+
+    @staticmethod
+    def jvp(ctx, dcond, da, db):
+        """dz = where(cond, da, db)"""
+        cond = ctx.inputs[0]
+        return np.where(cond, 0 if da is None else da, 0 if db is None else db)
 
     @staticmethod
     def flops(c):
@@ -294,6 +379,11 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, None
+
+    @staticmethod
+    def jvp(ctx, dx, ddtype):
+        """dy = dx.astype(dtype)"""
+        return dx.astype(ctx.inputs[1])
 
     @staticmethod
     def flops(c):

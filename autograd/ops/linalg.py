@@ -40,6 +40,14 @@ class MatMul(Function):
         return ga, gb
 
     @staticmethod
+    def jvp(ctx, da, db):
+        """dz = da @ b + a @ db"""
+        a, b = ctx.saved_tensors
+        if db is None:
+            return da @ b
+        return a @ db if da is None else da @ b + a @ db
+
+    @staticmethod
     def flops(c):
         """(..., n, k) @ (k, m): 2*n*k*m per batch element; backward grad @ b.T and a.T @ grad cost the same each"""
         products = 2 * c.out * c.in_shapes[0][-1]  # each of the outputs is a length-k dot product: k multiply-adds

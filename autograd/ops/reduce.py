@@ -54,6 +54,11 @@ class Sum(Function):
         return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]), None, None
 
     @staticmethod
+    def jvp(ctx, dx, daxis, dkeepdims):
+        """dy = sum(dx, axis)"""
+        return dx.sum(axis=ctx.axes, keepdims=ctx.inputs[2])
+
+    @staticmethod
     def flops(c):
         """N - M additions for N inputs and M outputs; backward spreads the gradient (0)"""
         return c.size(0) - c.out, (0, 0, 0)
@@ -71,6 +76,11 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, grad):
         return _spread(grad / ctx.count, ctx.shape, ctx.axes, ctx.inputs[2]), None, None
+
+    @staticmethod
+    def jvp(ctx, dx, daxis, dkeepdims):
+        """dy = mean(dx, axis)"""
+        return dx.mean(axis=ctx.axes, keepdims=ctx.inputs[2])
 
     @staticmethod
     def flops(c):
@@ -91,6 +101,12 @@ class Max(Function):
         return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * share, None, None
 
     @staticmethod
+    def jvp(ctx, dx, daxis, dkeepdims):
+        """dy = sum(share * dx, axis)  (share: 1 at the maximum, 1/k each for k ties)"""
+        (share,) = ctx.saved_tensors
+        return (share * dx).sum(axis=ctx.axes, keepdims=ctx.inputs[2])
+
+    @staticmethod
     def flops(c):
         """N - M comparisons; backward spread*share (N)"""
         return c.size(0) - c.out, (c.size(0), 0, 0)
@@ -107,6 +123,12 @@ class Min(Function):
     def backward(ctx, grad):
         (share,) = ctx.saved_tensors
         return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * share, None, None
+
+    @staticmethod
+    def jvp(ctx, dx, daxis, dkeepdims):
+        """dy = sum(share * dx, axis)  (share: 1 at the minimum, 1/k each for k ties)"""
+        (share,) = ctx.saved_tensors
+        return (share * dx).sum(axis=ctx.axes, keepdims=ctx.inputs[2])
 
     @staticmethod
     def flops(c):
@@ -150,6 +172,13 @@ class LogSumExp(Function):
         e = np.exp(x - ctx.shift)
         softmax = e / e.sum(axis=ctx.axes, keepdims=True)
         return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * softmax, None, None
+
+    @staticmethod
+    def jvp(ctx, dx, daxis, dkeepdims):
+        """dy = sum(softmax(x) * dx, axis)"""
+        (x,) = ctx.saved_tensors
+        e = np.exp(x - ctx.shift)
+        return (e * dx).sum(axis=ctx.axes, keepdims=ctx.inputs[2]) / e.sum(axis=ctx.axes, keepdims=ctx.inputs[2])
 
     @staticmethod
     def flops(c):

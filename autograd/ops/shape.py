@@ -174,6 +174,11 @@ class Reshape(Function):
         return grad.reshape(ctx.shape), None
 
     @staticmethod
+    def jvp(ctx, dx, dshape):
+        """dy = dx.reshape(shape)"""
+        return dx.reshape(ctx.inputs[1])
+
+    @staticmethod
     def flops(c):
         """no arithmetic"""
         return 0, (0, 0)
@@ -192,6 +197,11 @@ class Transpose(Function):
         return grad.transpose(tuple(int(a) for a in np.argsort(axes))), None
 
     @staticmethod
+    def jvp(ctx, dx, daxes):
+        """dy = dx.transpose(axes)"""
+        return dx.transpose(ctx.inputs[1])
+
+    @staticmethod
     def flops(c):
         """no arithmetic"""
         return 0, (0, 0)
@@ -207,6 +217,11 @@ class BroadcastTo(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, None
+
+    @staticmethod
+    def jvp(ctx, dx, dshape):
+        """dy = broadcast_to(dx, shape)"""
+        return np.broadcast_to(dx, ctx.inputs[1])
 
     @staticmethod
     def flops(c):
@@ -227,6 +242,11 @@ class GetItem(Function):
         return index_add(grad, ctx.inputs[1], ctx.shape, ctx.dtype, ctx.create_graph), None
 
     @staticmethod
+    def jvp(ctx, dx, dindex):
+        """dy = dx[index]"""
+        return dx[ctx.inputs[1]]
+
+    @staticmethod
     def flops(c):
         """no arithmetic; backward scatters, adding once per picked element for integer-array indices"""
         return 0, (0 if _is_basic(c.args[1]) else c.out, 0)
@@ -242,6 +262,11 @@ class IndexAdd(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.inputs[1]], None, None, None
+
+    @staticmethod
+    def jvp(ctx, dg, dindex, dshape, ddtype):
+        """dy = zeros(shape); dy[index] += dg"""
+        return index_add(dg, *ctx.inputs[1:], ctx.create_graph)
 
     @staticmethod
     def flops(c):
@@ -286,6 +311,13 @@ class Concatenate(Function):
         return (None,) + tuple(grad[lead + (slice(bounds[i], bounds[i + 1]),)] for i in range(len(bounds) - 1))
 
     @staticmethod
+    def jvp(ctx, daxis, *dxs):
+        """dy = concatenate(dxs, axis)  (zeros for the blocks whose tangent is zero)"""
+        xs = ctx.inputs[1:]
+        blocks = [np.zeros_like(x.data) if dx is None else dx for x, dx in zip(xs, dxs)]
+        return np.concatenate(blocks, axis=ctx.inputs[0])
+
+    @staticmethod
     def flops(c):
         """no arithmetic"""
         return 0, 0
@@ -301,6 +333,11 @@ class Split(Function):
     @staticmethod
     def backward(ctx, *grads):
         return np.concatenate(grads, axis=ctx.inputs[2]), None, None
+
+    @staticmethod
+    def jvp(ctx, dx, dsections, daxis):
+        """dys = split(dx, sections, axis)"""
+        return tuple(np.split(dx, ctx.inputs[1], axis=ctx.inputs[2]))
 
     @staticmethod
     def flops(c):
@@ -319,6 +356,11 @@ class Pad(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.crop], None, None
+
+    @staticmethod
+    def jvp(ctx, dx, dwidth, dvalue):
+        """dy = pad(dx, pad_width) with zeros (the constant's tangent is 0)"""
+        return np.pad(dx, ctx.inputs[1], mode="constant")
 
     @staticmethod
     def flops(c):

@@ -46,7 +46,7 @@ class _AnomalyObserver(OpObserver):
     def __init__(self, check_forward: bool) -> None:
         self.check_forward = check_forward
 
-    def forward_end(self, token: Any, fn: type, args: tuple, outputs: Any) -> None:
+    def forward_end(self, token: Any, fn: type, args: tuple, outputs: Any, ctx: Any) -> None:
         outputs = outputs if isinstance(outputs, tuple) else (outputs,)
         where = _user_line()
         node = next((o._node for o in outputs if isinstance(o, Variable) and o._node is not None), None)

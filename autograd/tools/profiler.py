@@ -128,7 +128,7 @@ class profile(OpObserver):
     def forward_start(self, fn: type, args: tuple) -> Any:
         return time.perf_counter()
 
-    def forward_end(self, token: Any, fn: type, args: tuple, outputs: Any) -> None:
+    def forward_end(self, token: Any, fn: type, args: tuple, outputs: Any, ctx: Any) -> None:
         seconds = time.perf_counter() - token
         if self._freed_check is not None:
             self._check_freed()

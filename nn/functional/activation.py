@@ -48,6 +48,12 @@ class LeakyReLU(Function):
         return grad * scale, None
 
     @staticmethod
+    def jvp(ctx, dx, dslope):
+        """dy = dx if x > 0 else slope * dx"""
+        (scale,) = ctx.saved_tensors
+        return scale * dx
+
+    @staticmethod
     def flops(c):
         """A comparison and a product per output; backward grad*scale (n)."""
         return 2 * c.out, (c.out, 0)
@@ -109,6 +115,12 @@ class NormalCDF(Function):
         return grad * _normal_pdf(x)
 
     @staticmethod
+    def jvp(ctx, dx):
+        """dy = phi(x) * dx"""
+        (x,) = ctx.saved_tensors
+        return _normal_pdf(x) * dx
+
+    @staticmethod
     def flops(c):
         """Phi(x) = erfc(-x/sqrt 2)/2: 5 per output (erfc counted 1, like exp); backward grad*pdf(x) (5n)."""
         return 5 * c.out, (5 * c.out,)
@@ -129,6 +141,14 @@ class GELU(Function):
         if ctx.create_graph:
             cdf = NormalCDF.apply(x)  # Phi must be a graph value too, to be differentiated again
         return grad * (cdf + x * _normal_pdf(x))
+
+    @staticmethod
+    def jvp(ctx, dx):
+        """dy = (Phi(x) + x * phi(x)) * dx"""
+        x, cdf = ctx.saved_tensors
+        if ctx.create_graph:
+            cdf = NormalCDF.apply(x)
+        return (cdf + x * _normal_pdf(x)) * dx
 
     @staticmethod
     def flops(c):
@@ -156,6 +176,15 @@ class GELUTanh(Function):
             th = np.tanh(_GELU_C * (x + 0.044715 * x * x * x))
         du = _GELU_C * (1 + 3 * 0.044715 * x * x)
         return grad * (0.5 * (1 + th) + 0.5 * x * (1 - th * th) * du)
+
+    @staticmethod
+    def jvp(ctx, dx):
+        """dy = ((1 + tanh(u))/2 + x/2 (1 - tanh(u)**2) du/dx) * dx"""
+        x, th = ctx.saved_tensors
+        if ctx.create_graph:
+            th = np.tanh(_GELU_C * (x + 0.044715 * x * x * x))
+        du = _GELU_C * (1 + 3 * 0.044715 * x * x)
+        return (0.5 * (1 + th) + 0.5 * x * (1 - th * th) * du) * dx
 
     @staticmethod
     def flops(c):
@@ -196,6 +225,12 @@ class Softmax(Function):
         return y * (grad - (grad * y).sum(axis=axis, keepdims=True)), None
 
     @staticmethod
+    def jvp(ctx, dx, daxis):
+        """dy = y * (dx - sum(y * dx, axis))"""
+        (y,) = ctx.saved_tensors
+        return y * (dx - (y * dx).sum(axis=ctx.inputs[1], keepdims=True))
+
+    @staticmethod
     def flops(c):
         """max, subtract, exp, sum, divide: 5 per element less 2 per row; backward 4 per element less 1 per row."""
         return 5 * c.out - 2 * _rows(c), (4 * c.out - _rows(c), 0)
@@ -216,6 +251,12 @@ class LogSoftmax(Function):
         (y,) = ctx.saved_tensors
         axis = ctx.inputs[1]
         return grad - np.exp(y) * grad.sum(axis=axis, keepdims=True), None
+
+    @staticmethod
+    def jvp(ctx, dx, daxis):
+        """dy = dx - sum(exp(y) * dx, axis)"""
+        (y,) = ctx.saved_tensors
+        return dx - (np.exp(y) * dx).sum(axis=ctx.inputs[1], keepdims=True)
 
     @staticmethod
     def flops(c):
@@ -264,6 +305,12 @@ class Dropout(Function):
     def backward(ctx, grad):
         (scaled_mask,) = ctx.saved_tensors
         return grad * scaled_mask, None, None
+
+    @staticmethod
+    def jvp(ctx, dx, dp, dgenerator):
+        """dy = mask / (1 - p) * dx"""
+        (scaled_mask,) = ctx.saved_tensors
+        return scaled_mask * dx
 
     @staticmethod
     def flops(c):

@@ -99,6 +99,18 @@ class Convolution(Function):
         return dx, dw, db, None, None
 
     @staticmethod
+    def jvp(ctx, dx, dw, db, dstride, dpadding):
+        """dy = conv2d(dx, W) + conv2d(x, dW) + db"""
+        x, weight, _ = ctx.saved_tensors
+        dy = None if dx is None else run(ctx, Convolution, dx, weight, None, ctx.stride, ctx.padding)
+        if dw is not None:
+            from_w = run(ctx, Convolution, x, dw, None, ctx.stride, ctx.padding)
+            dy = from_w if dy is None else dy + from_w
+        if db is not None:
+            dy = db.reshape((-1, 1, 1)) if dy is None else dy + db.reshape((-1, 1, 1))
+        return dy
+
+    @staticmethod
     def flops(c):
         """2*C_in*kH*kW per output (+1 with bias); backward the same products for x and for W, N*OH*OW - 1 per bias.
 
@@ -131,6 +143,11 @@ class TransposedConvolution(Function):
         return d_grad, d_weight, None, None, None
 
     @staticmethod
+    def jvp(ctx, dg, dw, dshape, dstride, dpadding):
+        """dz = conv_transpose2d(dg, W) + conv_transpose2d(g, dW)"""
+        return _bilinear_jvp(ctx, TransposedConvolution, dg, dw)
+
+    @staticmethod
     def flops(c):
         """conv2d's input gradient (create_graph): 2*C_in*kH*kW per element of g, as conv; backward the same each."""
         products = 2 * c.size(0) * math.prod(c.in_shapes[1][1:])
@@ -159,10 +176,26 @@ class ConvolutionWeightGrad(Function):
         return dx, d_grad, None, None, None
 
     @staticmethod
+    def jvp(ctx, dx, dg, dshape, dstride, dpadding):
+        """dz = dW(dx, g) + dW(x, dg)  (dW: conv2d's weight gradient, linear in each of its two arguments)"""
+        return _bilinear_jvp(ctx, ConvolutionWeightGrad, dx, dg)
+
+    @staticmethod
     def flops(c):
         """conv2d's weight gradient (create_graph): 2*C_in*kH*kW per element of g, as conv; backward the same each."""
         products = 2 * c.size(1) * math.prod(c.args[2][1:])
         return products, (products, products, 0, 0, 0)
+
+
+def _bilinear_jvp(ctx, fn, da, db):
+    """The tangent of z = fn(a, b, shape, stride, padding), linear in a and in b: fn(da, b) + fn(a, db)."""
+    a, b = ctx.saved_tensors
+    shape, stride, padding = ctx.inputs[2], ctx.stride, ctx.padding
+    dz = None if da is None else run(ctx, fn, da, b, shape, stride, padding)
+    if db is not None:
+        from_b = run(ctx, fn, a, db, shape, stride, padding)
+        dz = from_b if dz is None else dz + from_b
+    return dz
 
 
 # --- the functional form --------------------------------------------------------------------------------------------

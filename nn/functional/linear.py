@@ -41,6 +41,17 @@ class Linear(Function):
         return gx, gw, gb
 
     @staticmethod
+    def jvp(ctx, dx, dw, db):
+        """dy = dx @ W.T + x @ dW.T + db"""
+        x, weight = ctx.saved_tensors
+        dy = None if dx is None else dx @ weight.T
+        if dw is not None:
+            dy = x @ dw.T if dy is None else dy + x @ dw.T
+        if db is not None:
+            dy = db if dy is None else dy + db
+        return dy
+
+    @staticmethod
     def flops(c):
         """x @ W.T (+ b): 2*in per output (+1 with bias); backward the same product for x and for W, n - out for b.
 

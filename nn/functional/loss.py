@@ -160,6 +160,40 @@ class CrossEntropy(Function):
         return _unrows(d, logits.shape), d_target, None, None, None
 
     @staticmethod
+    def jvp(ctx, dz, dq, dignore, dsmoothing, dreduction):
+        """dL = (softmax(z) - target distribution) . dz - log_softmax(z) . dq  (per sample, reduced as L is)"""
+        logits, probs, picked, weight, target = ctx.saved_tensors
+        smoothing, reduction = ctx.inputs[3:]
+        M, C = probs.shape
+        z = _rows(logits, C)
+        per_sample = None
+        if dz is not None:
+            dz = _rows(dz, C)
+            if ctx.create_graph:  # the probabilities as a graph value, to be differentiated again
+                probs = softmax(z, axis=1)
+            if picked is None:  # class probabilities q
+                q = _rows(target, C)
+                per_sample = (probs * dz).sum(axis=1) * q.sum(axis=1) - (q * dz).sum(axis=1)
+            else:
+                per_sample = (probs * dz).sum(axis=1) - (1 - smoothing) * dz[np.arange(M), picked]
+                if smoothing:
+                    per_sample = per_sample - smoothing * dz.mean(axis=1)
+                if weight is not None:
+                    per_sample = per_sample * weight
+        if dq is not None:
+            if ctx.create_graph:
+                log_probs = log_softmax(z, axis=1)
+            else:
+                shifted, _, sums = shifted_exp(z, axis=1)
+                log_probs = shifted - np.log(sums)
+            from_target = -(log_probs * _rows(dq, C)).sum(axis=1)
+            per_sample = from_target if per_sample is None else per_sample + from_target
+        if reduction == "none":
+            return per_sample.reshape(logits.shape[:1] + logits.shape[2:])
+        total = per_sample.sum()
+        return total / max(ctx.count, 1) if reduction == "mean" else total
+
+    @staticmethod
     def flops(c):
         """N rows of C logits: log-softmax 5NC, the picked log-probability and the mean 2N; backward NC + 2N.
 
@@ -218,7 +252,7 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
         if t.shape != input.shape:
             raise ShapeError(f"{op}: class-probability targets need the input's shape {input.shape}, got {t.shape}; "
                              "for class indices pass integers")
-        if isinstance(target, Tensor) and target.requires_grad:  # learned probabilities: keep their graph
+        if isinstance(target, Tensor):  # kept as a graph value: a gradient (or a forward-mode tangent) may reach it
             t = target.reshape(input.shape)
         if label_smoothing:
             t = t * (1 - label_smoothing) + label_smoothing / shape[1]
@@ -300,6 +334,17 @@ class BinaryCrossEntropy(Function):
         return gp, gy
 
     @staticmethod
+    def jvp(ctx, dp, dy):
+        """dL = (p - y) / (p (1-p)) * dp + (log(1-p) - log p) * dy"""
+        p, y = ctx.saved_tensors
+        dL = None if dp is None else (p - y) / np.maximum(p * (1 - p), 1e-12) * dp
+        if dy is not None:
+            with np.errstate(divide="ignore"):
+                from_y = (np.maximum(np.log(1 - p), -100) - np.maximum(np.log(p), -100)) * dy
+            dL = from_y if dL is None else dL + from_y
+        return dL
+
+    @staticmethod
     def flops(c):
         """Two clamped logs and the weighted sum: 10 per output; backward 6n for p, 7n for y."""
         return 10 * c.out, (6 * c.out, 7 * c.out)
@@ -332,6 +377,17 @@ class BinaryCrossEntropyWithLogits(Function):
         need_x, need_y = ctx.needs_input_grad
         sig = x.sigmoid() if ctx.create_graph else sigmoid(x)  # create_graph: the op, differentiable again
         return (grad * (sig - y) if need_x else None), (-grad * x if need_y else None)
+
+    @staticmethod
+    def jvp(ctx, dx, dy):
+        """dL = (sigmoid(x) - y) * dx - x * dy"""
+        x, y = ctx.saved_tensors
+        dL = None
+        if dx is not None:
+            dL = ((x.sigmoid() if ctx.create_graph else sigmoid(x)) - y) * dx
+        if dy is not None:
+            dL = -x * dy if dL is None else dL - x * dy
+        return dL
 
     @staticmethod
     def flops(c):

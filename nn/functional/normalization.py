@@ -146,6 +146,24 @@ class LayerNorm(Function):
         return gx, (grad * xhat if need_w else None), (grad if need_b else None), None, None  # w, b: summed back
 
     @staticmethod
+    def jvp(ctx, dx, dw, db, daxes, deps):
+        """dy = dxhat w + xhat dw + db, dxhat = (dx - mean(dx) - xhat mean(dx xhat)) / sqrt(var + eps)"""
+        x, weight, xhat, std = ctx.saved_tensors
+        axes, eps = ctx.inputs[3:]
+        if ctx.create_graph:  # the statistics as graph values, so the tangent can be differentiated again
+            xhat, std = _standardized(x, axes, eps)
+        dy = None
+        if dx is not None:  # the same projection as backward's: xhat's Jacobian is symmetric
+            dy = (dx - dx.mean(axis=axes, keepdims=True) - xhat * (dx * xhat).mean(axis=axes, keepdims=True)) / std
+            if weight is not None:
+                dy = dy * weight
+        if dw is not None:
+            dy = xhat * dw if dy is None else dy + xhat * dw
+        if db is not None:
+            dy = db if dy is None else dy + db
+        return dy
+
+    @staticmethod
     def flops(c):
         """mean, subtract, square, mean, divide: 5 per element (+1 for w, +1 for b); backward x 7n (+n with w),
         w: g*xhat n, b: 0 (the engine's sums back over the batch axes are counted by the profiler)."""

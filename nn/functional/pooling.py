@@ -83,6 +83,19 @@ class MaxPool(Function):
         return out[:, :, ph:ph + H, pw:pw + W], None, None, None
 
     @staticmethod
+    def jvp(ctx, dx, dkernel, dstride, dpadding):
+        """dy = dx at each window's maximum (the first one on a tie)"""
+        x, y = [t.data if isinstance(t, Tensor) else t for t in ctx.saved_tensors]
+        padded = pad_images(x, ctx.padding, _lowest(x.dtype))
+        which = np.zeros(y.shape, dtype=np.intp)  # the kernel offset of each window's maximum
+        unclaimed = np.ones(y.shape, dtype=bool)
+        for k, index in _offsets(ctx.kernel_size, ctx.stride, *y.shape[2:]):
+            hit = (padded[index] == y) & unclaimed
+            which[hit] = k
+            unclaimed &= ~hit
+        return dx[_argmax_index(ctx, which)]
+
+    @staticmethod
     def flops(c):
         """kH*kW - 1 comparisons per output; backward sends each gradient to its window's max (n)."""
         kh, kw = c.args[1]
@@ -134,6 +147,11 @@ class AvgPool(Function):
         return run(ctx, AvgPoolTranspose, grad, ctx.shape, ctx.kernel_size, ctx.stride, ctx.padding), None, None, None
 
     @staticmethod
+    def jvp(ctx, dx, dkernel, dstride, dpadding):
+        """dy = avg_pool2d(dx)"""
+        return run(ctx, AvgPool, dx, ctx.kernel_size, ctx.stride, ctx.padding)
+
+    @staticmethod
     def flops(c):
         """kH*kW - 1 additions and a division per output; backward divides and spreads: n*(kH*kW + 1)."""
         kh, kw = c.args[1]
@@ -153,6 +171,11 @@ class AvgPoolTranspose(Function):
     @staticmethod
     def backward(ctx, upstream):
         return run(ctx, AvgPool, upstream, ctx.kernel_size, ctx.stride, ctx.padding), None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, dg, dshape, dkernel, dstride, dpadding):
+        """dz = avg_pool2d's input gradient of dg (dg spread evenly over its window)"""
+        return run(ctx, AvgPoolTranspose, dg, ctx.inputs[1], ctx.kernel_size, ctx.stride, ctx.padding)
 
     @staticmethod
     def flops(c):

@@ -1,7 +1,8 @@
 """The op table: each Tensor op with its numpy reference and input domain, plus the hypothesis strategies that feed it.
 
-One table drives the forward tests (value == numpy reference), the gradchecks and gradgradchecks in test_ops_*.py, and
-the comparison with the scalar front end in test_front_ends_agree.py.
+One table drives the forward tests (value == numpy reference), the gradchecks and gradgradchecks in test_ops_*.py, the
+comparison with the scalar front end in test_front_ends_agree.py, and the forward-mode checks in test_forward_mode.py
+(with STRUCTURAL: the ops whose arguments are shapes, axes or indices, at fixed shapes).
 """
 from __future__ import annotations
 
@@ -146,6 +147,27 @@ def checkerboard(*shapes: tuple) -> np.ndarray:
     """A fixed boolean pattern of the broadcast shape: True where the index sum is even."""
     shape = np.broadcast_shapes(*shapes)
     return np.indices(shape).sum(axis=0) % 2 == 0 if shape else np.array(True)
+
+
+# Ops whose arguments are shapes, axes or indices, each at fixed input shapes: (name, fn on Tensors, input shapes).
+STRUCTURAL = [
+    ("reshape", lambda x: x.reshape(3, 2), ((2, 3),)),
+    ("transpose", lambda x: x.transpose(1, 2, 0), ((2, 3, 4),)),
+    ("broadcast_to", lambda x: x.broadcast_to((4, 2, 3)), ((2, 1),)),
+    ("getitem_slices", lambda x: x[1:, ::2], ((3, 4),)),
+    ("getitem_repeated_rows", lambda x: x[[0, 2, 0]], ((3, 2),)),
+    ("getitem_element", lambda x: x[1, 2], ((3, 4),)),
+    ("concatenate", lambda a, b: ag.concatenate([a, b], axis=1), ((2, 3), (2, 2))),
+    ("stack", lambda a, b: ag.stack([a, b], axis=1), ((2, 3), (2, 3))),
+    ("split", lambda x: tuple(x.split([1, 3], axis=1)), ((2, 4),)),
+    ("pad", lambda x: x.pad(((1, 0), (2, 1)), constant_values=3.0), ((2, 3),)),
+    ("matmul", lambda a, b: a @ b, ((2, 3), (3, 4))),
+    ("matmul_vector_matrix", lambda a, b: a @ b, ((3,), (3, 4))),
+    ("matmul_matrix_vector", lambda a, b: a @ b, ((2, 3), (3,))),
+    ("matmul_dot", lambda a, b: a @ b, ((3,), (3,))),
+    ("matmul_batched", lambda a, b: a @ b, ((2, 1, 2, 3), (4, 3, 2))),
+    ("squeeze_expand", lambda x: x.expand_dims(0).squeeze(), ((2, 3),)),
+]
 
 
 # --- strategies ------------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ class _Calls(OpObserver):
     def __init__(self):
         self.calls = []  # (Function class, "forward" or "backward", OpCall)
 
-    def forward_end(self, token, fn, args, outputs):
+    def forward_end(self, token, fn, args, outputs, ctx):
         outs = outputs if type(outputs) is tuple else (outputs,)
         node = outs[0]._node
         needs = node.needs_input_grad if node is not None else (False,) * len(args)
