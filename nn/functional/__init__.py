@@ -7,7 +7,8 @@
     pooling.py        max_pool2d, avg_pool2d
     normalization.py  batch_norm, layer_norm
     embedding.py      embedding
-    loss.py           cross_entropy, nll_loss, mse_loss, l1_loss, binary_cross_entropy(_with_logits), hinge_loss
+    loss.py           cross_entropy, nll_loss (and the checks every loss shares)
+    elementwise_loss.py  mse_loss, l1_loss, binary_cross_entropy(_with_logits), hinge_loss
 
 These modules import nothing from nn but nn.init; the layers (nn/*.py) call them, never the reverse.
 """
@@ -19,7 +20,8 @@ from .common import as_tensor
 from .conv import Convolution, ConvolutionWeightGrad, TransposedConvolution, conv2d
 from .embedding import embedding
 from .linear import Linear, linear, pad
-from .loss import (BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, binary_cross_entropy,
-                   binary_cross_entropy_with_logits, cross_entropy, hinge_loss, l1_loss, mse_loss, nll_loss)
+from .elementwise_loss import (BinaryCrossEntropy, BinaryCrossEntropyWithLogits, binary_cross_entropy,
+                               binary_cross_entropy_with_logits, hinge_loss, l1_loss, mse_loss)
+from .loss import CrossEntropy, cross_entropy, nll_loss
 from .normalization import LayerNorm, batch_norm, layer_norm
 from .pooling import AvgPool, AvgPoolTranspose, MaxPool, avg_pool2d, max_pool2d

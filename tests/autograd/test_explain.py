@@ -11,7 +11,7 @@ import pytest
 
 import autograd
 from autograd import Function, Tensor, Value, explain
-from autograd import value as value_module
+from autograd.ops import scalar as value_module
 from autograd.engine import topological_order
 from autograd.errors import BackwardError, GraphFreedError
 from autograd.tools.mathml import mathml

@@ -296,7 +296,7 @@ def builtin_functions() -> list[type]:
 def test_the_builtin_function_list_covers_every_module():
     names = {f"{f.__module__}.{f.__name__}" for f in builtin_functions()}
     for expected in ("autograd.ops.arithmetic.Mul", "autograd.ops.reduce.Sum", "autograd.ops.shape.GetItem",
-                     "autograd.ops.linalg.MatMul", "autograd.value.Tanh", "autograd.inplace.SetItem"):
+                     "autograd.ops.linalg.MatMul", "autograd.ops.scalar.Tanh", "autograd.inplace.SetItem"):
         assert expected in names
     assert len(names) >= 35
 
