@@ -47,6 +47,24 @@ def median_time(step: Callable[[], object], repeat: int, warmup: int = 2) -> flo
     return statistics.median(times)
 
 
+class CollectorClock:
+    """Seconds the garbage collector spends while it is entered (gc.callbacks mark each collection's start and end)."""
+
+    def __enter__(self) -> CollectorClock:
+        self.seconds, self._start = 0.0, 0.0
+        gc.callbacks.append(self._tick)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._tick)
+
+    def _tick(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._start
+
+
 def median_times(steps: list[Callable[[], object]], rounds: int = 10, per_round: int = 3, warmup: int = 3) -> list[float]:
     """Medians of several workloads timed in alternating blocks of `per_round` back-to-back steps, so that a change
     in the machine's load during the run hits the baseline and the candidate alike."""
@@ -139,13 +157,22 @@ def w1() -> None:
 
     # Timed one after the other, not interleaved: micrograd's graphs are reference cycles that only the garbage
     # collector frees, and its collections would otherwise scan (and be charged to) the other workload.
-    t = median_time(step, repeat=5, warmup=1)
-    row("chainrule Value", t, extra=f"{nodes:,} nodes, {nodes / t:,.0f} nodes/s")
+    # The collector's share is printed too: it frees nothing of chainrule's graphs (no cycles), yet scans them as
+    # they grow, and how many full collections fall in a step moves the ratio from run to run.
+    step()  # the warm-up, outside the clock
+    with CollectorClock() as clock:
+        t = median_time(step, repeat=5, warmup=0)
+    row("chainrule Value", t, extra=f"{nodes:,} nodes, {nodes / t:,.0f} nodes/s, garbage collector "
+                                    f"{clock.seconds / 5 * 1e3:.0f} ms a step")
     gc.collect()
-    tm = median_time(micro_step, repeat=5, warmup=1)
+    micro_step()
+    with CollectorClock() as clock:
+        tm = median_time(micro_step, repeat=5, warmup=0)
     gc.collect()
     version = importlib.metadata.version("micrograd")
-    row(f"micrograd {version} (same step)", tm, t, extra=f"{nodes / tm:,.0f} nodes/s (chainrule {tm / t:.1f}x faster)")
+    row(f"micrograd {version} (same step)", tm, t, extra=f"{nodes / tm:,.0f} nodes/s, garbage collector "
+                                                        f"{clock.seconds / 5 * 1e3:.0f} ms a step "
+                                                        f"(chainrule {tm / t:.1f}x faster)")
 
 
 # --- W2: depth ----------------------------------------------------------------------------------------------------
