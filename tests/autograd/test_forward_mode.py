@@ -336,3 +336,24 @@ def test_a_rule_returning_the_wrong_shape_is_named():
     with pytest.raises(ForwardModeError, match=r"Wrong.jvp returned a tangent of shape \(5,\) for an output of shape "
                                                r"\(2,\)"):
         jvp(lambda x: Wrong.apply(x), (Tensor(np.ones(2)),), (np.ones(2),))
+
+
+def test_the_benchmark_floor_computes_the_same_tangent_as_jvp():
+    """WJ1 compares jvp with the chains and their tangents written by hand in numpy: the hand-written tangents must be
+    the derivative jvp computes (and both the central-difference derivative), or the floor would mean nothing."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    try:
+        import workloads_forward as wf
+    finally:
+        sys.path.pop(0)
+    x, v = np.linspace(-1, 1, 7), np.cos(np.arange(7.0))
+    for chain, by_hand in ((wf.w4_chain, wf.w4_chain_by_hand), (wf.activation_chain, wf.activation_chain_by_hand)):
+        out, tangent = ag.func.jvp(chain, (Tensor(x),), (v,))
+        value, hand_tangent = by_hand(x, v)
+        assert np.allclose(value, out.data, rtol=1e-12, atol=0) and np.array_equal(by_hand(x)[0], value)
+        assert np.allclose(hand_tangent, tangent.data, rtol=1e-12, atol=1e-300)
+        h = 1e-6  # the chains shrink tangents to about 1e-6: rounding leaves central differences 4 to 5 digits
+        central = (by_hand(x + h * v)[0] - by_hand(x - h * v)[0]) / (2 * h)
+        assert np.allclose(hand_tangent, central, rtol=1e-4, atol=1e-11)
