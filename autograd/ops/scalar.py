@@ -1,11 +1,13 @@
 """The scalar ops of Value: x ** n, exp, log, tanh, relu and sigmoid on one Python float, with `math`. Each is a
 Function like the Tensor ops (forward, backward with its derivative in the docstring, jvp, its FLOP count); Value's +
-and * are the Tensor ops themselves (ops/arithmetic.py), which work on floats as they are."""
+and * are the Tensor ops themselves (ops/arithmetic.py), and exp, log and tanh take the Tensor ops' backward, jvp and
+FLOP count, which work on floats as they are: only their forward, with `math`, is Value's own."""
 from __future__ import annotations
 
 import math
 
 from ..function import Function
+from . import elementwise
 
 
 class Pow(Function):
@@ -44,8 +46,8 @@ class Pow(Function):
         return 1, (4, 0)
 
 
-class Exp(Function):
-    """y = exp(x);  dy/dx = exp(x) = y"""
+class Exp(elementwise.Exp):
+    """y = exp(x);  dy/dx = exp(x) = y"""  # backward, jvp and flops: the Tensor op's, which work on floats as they are
 
     @staticmethod
     def forward(ctx, x):
@@ -53,24 +55,8 @@ class Exp(Function):
         ctx.save_for_backward(y)
         return y
 
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * y
 
-    @staticmethod
-    def jvp(ctx, dx):
-        """dy = y * dx"""
-        (y,) = ctx.saved_tensors
-        return y * dx
-
-    @staticmethod
-    def flops(c):
-        """exp: 1; backward grad*y (1)"""
-        return 1, (1,)
-
-
-class Log(Function):
+class Log(elementwise.Log):
     """y = log(x);  dy/dx = 1/x"""
 
     @staticmethod
@@ -80,24 +66,8 @@ class Log(Function):
         ctx.save_for_backward(x)
         return math.log(x.data)
 
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / x
 
-    @staticmethod
-    def jvp(ctx, dx):
-        """dy = dx / x"""
-        (x,) = ctx.saved_tensors
-        return dx / x
-
-    @staticmethod
-    def flops(c):
-        """log: 1; backward grad/x (1)"""
-        return 1, (1,)
-
-
-class Tanh(Function):
+class Tanh(elementwise.Tanh):
     """y = tanh(x);  dy/dx = 1 - y**2"""
 
     @staticmethod
@@ -105,22 +75,6 @@ class Tanh(Function):
         y = math.tanh(x.data)
         ctx.save_for_backward(y)
         return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * (1 - y * y)
-
-    @staticmethod
-    def jvp(ctx, dx):
-        """dy = (1 - y**2) * dx"""
-        (y,) = ctx.saved_tensors
-        return (1 - y * y) * dx
-
-    @staticmethod
-    def flops(c):
-        """tanh: 1; backward grad*(1-y*y) (3)"""
-        return 1, (3,)
 
 
 class ReLU(Function):
