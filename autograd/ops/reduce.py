@@ -102,7 +102,7 @@ class Max(Function):
 
     @staticmethod
     def jvp(ctx, dx, daxis, dkeepdims):
-        """dy = sum(share * dx, axis)  (share: 1 at the maximum, 1/k each for k ties)"""
+        """dy = sum(share * dx, axis)  (share: 1 at the maximum, or Min's minimum; 1/k each for k ties)"""
         (share,) = ctx.saved_tensors
         return (share * dx).sum(axis=ctx.axes, keepdims=ctx.inputs[2])
 
@@ -112,28 +112,13 @@ class Max(Function):
         return c.size(0) - c.out, (c.size(0), 0, 0)
 
 
-class Min(Function):
+class Min(Max):
     """y = min(x, axis);  dy/dx = 1 at the minimum (1/k each when k elements tie), 0 elsewhere"""
+    # backward, jvp and flops: Max's, with the share forward puts on the minimum
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         return _extreme(ctx, x, axis, keepdims, np.min, "min")
-
-    @staticmethod
-    def backward(ctx, grad):
-        (share,) = ctx.saved_tensors
-        return _spread(grad, ctx.shape, ctx.axes, ctx.inputs[2]) * share, None, None
-
-    @staticmethod
-    def jvp(ctx, dx, daxis, dkeepdims):
-        """dy = sum(share * dx, axis)  (share: 1 at the minimum, 1/k each for k ties)"""
-        (share,) = ctx.saved_tensors
-        return (share * dx).sum(axis=ctx.axes, keepdims=ctx.inputs[2])
-
-    @staticmethod
-    def flops(c):
-        """N - M comparisons; backward spread*share (N)"""
-        return c.size(0) - c.out, (c.size(0), 0, 0)
 
 
 def _extreme(ctx, x, axis, keepdims, reduce, name):
