@@ -77,3 +77,22 @@ def test_the_from_a_script_note_runs_as_written(tmp_path, monkeypatch, capsys):
     assert "upstream 1.0 x local -3.0 = -3.0" in out  # d(a * b)/da = b
     assert sorted(os.listdir(tmp_path)) == ["graph.gv.png", "graph.svg"]  # cleanup=True removed graph.gv
     assert (tmp_path / "graph.gv.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_forward_mode_block_gives_the_values_its_comments_state():
+    """Each line of the transforms block, evaluated, against derivatives worked by hand for f(x) = sum(x**3)."""
+    block = next(b for b in _python_blocks() if "from autograd.func import" in b)
+    namespace: dict = {}
+    results = []
+    for line in block.splitlines():
+        code = line.split("#")[0].rstrip()
+        if code.startswith(("grad(", "jvp(", "jacfwd(", "hessian(")):
+            results.append(eval(code, namespace))
+        elif code:
+            exec(code, namespace)
+    gradient, (value, tangent), jacobian, hessian, nested = results
+    np.testing.assert_array_equal(gradient, [3.0, 12.0])  # 3 x**2 at (1, 2)
+    assert value.shape == () == tangent.shape and float(value) == 9.0 and float(tangent) == 15.0  # 1 + 8; 3 + 12
+    np.testing.assert_array_equal(jacobian, np.eye(3))  # cos(0) on the diagonal
+    np.testing.assert_array_equal(hessian, [[6.0, 0.0], [0.0, 12.0]])  # 6 x on the diagonal
+    assert nested == 3.0  # d/dx [x * d/dy (x y)] = d/dx x**2 = 2 x at 1.5
