@@ -182,9 +182,9 @@ def _block(pieces: list, out: Variable, x: Variable, by_rows: bool, graph: bool)
     element of out (by_rows, from reverse mode) or d out/dx[i] for each element of x (from forward mode). With `graph`
     (the pieces are still being differentiated) they are put together by recorded ops, else as arrays."""
     if not out._has_shape:  # Values: one number
-        return fa.as_variable(pieces[0], x)
+        return x._as_grad(pieces[0])
     if graph:
-        block = stack([fa.as_variable(p, out) for p in pieces])
+        block = stack([out._as_grad(p) for p in pieces])
     else:
         block = np.stack([p.data if isinstance(p, Variable) else p for p in pieces])
     if not by_rows:  # (x.size, *out.shape) -> (*out.shape, x.size)
@@ -222,7 +222,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
         outs, out_spec = fa.outputs(f(*fa.unflatten(spec, arguments.args)), name)
         found = [level.take(o) for o in outs]
     outside = reaches_outside(outs, began)
-    out_tangents = [fa.zeros_like(o) if t is None else fa.as_variable(t[0], o) for o, t in zip(outs, found)]
+    out_tangents = [fa.zeros_like(o) if t is None else o._as_grad(t[0]) for o, t in zip(outs, found)]
     return (fa.unflatten(out_spec, [fa.returned(o, arguments.raw, outside) for o in outs]),
             fa.unflatten(out_spec, [fa.returned(t, arguments.raw, outside) for t in out_tangents]))
 

@@ -191,10 +191,5 @@ def returned(v: Any, raw: str | None, outside: bool) -> Any:
     return v.data
 
 
-def as_variable(t: Any, like: Variable) -> Variable:
-    """A tangent or gradient (an array, a float or already a graph value) as the kind of graph value `like` is."""
-    return t if isinstance(t, Variable) else like._constant(t)
-
-
 def zeros_like(v: Variable) -> Variable:
     return v._constant(np.zeros_like(v.data) if v._has_shape else 0.0)

@@ -64,8 +64,9 @@ class Node:
 
     @property
     def create_graph(self) -> bool:
-        """True inside a backward run with create_graph=True: gradients are Tensors/Values and what backward computes
-        is recorded (a fused op's backward can take a faster array-only path when this is False)."""
+        """True when what this op's backward or jvp computes is recorded (a backward run with create_graph=True, or a
+        jvp whose result may be differentiated again): its inputs are then Tensors/Values, and a fused op's rule can
+        take a faster array-only path when this is False."""
         return _state.enabled
 
     def parent_of(self, x: Variable) -> tuple[Node | None, int]:

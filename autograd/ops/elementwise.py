@@ -303,8 +303,11 @@ class Maximum(Function):
 
     @staticmethod
     def jvp(ctx, da, db):
-        """dz = share * da + (1 - share) * db  (share: 1 where a > b, 1/2 on ties, 0 elsewhere)"""
-        return _shared(ctx, da, db)
+        """dz = share * da + (1 - share) * db  (share: a's, 1 where a wins, 1/2 on ties, 0 elsewhere)"""
+        (share,) = ctx.saved_tensors
+        if db is None:
+            return share * da
+        return (1 - share) * db if da is None else share * da + (1 - share) * db
 
     @staticmethod
     def flops(c):
@@ -312,37 +315,15 @@ class Maximum(Function):
         return c.out, (c.out, 2 * c.out)
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     """z = minimum(a, b);  dz/da = 1 where a < b (1/2 on ties),  dz/db = 1 where b < a (1/2 on ties)"""
+    # backward, jvp and flops: Maximum's, with the share forward gives a where a < b
 
     @staticmethod
     def forward(ctx, a, b):
         z = np.minimum(a.data, b.data)
         ctx.save_for_backward(((a.data < b.data) + 0.5 * (a.data == b.data)).astype(z.dtype))  # a's share
         return z
-
-    @staticmethod
-    def backward(ctx, grad):
-        (share,) = ctx.saved_tensors
-        return grad * share, grad * (1 - share)
-
-    @staticmethod
-    def jvp(ctx, da, db):
-        """dz = share * da + (1 - share) * db  (share: 1 where a < b, 1/2 on ties, 0 elsewhere)"""
-        return _shared(ctx, da, db)
-
-    @staticmethod
-    def flops(c):
-        """1 comparison per output; backward grad*share (1), grad*(1-share) (2)"""
-        return c.out, (c.out, 2 * c.out)
-
-
-def _shared(ctx, da, db):
-    """maximum's and minimum's tangent: each input's share of the output, times its tangent."""
-    (share,) = ctx.saved_tensors
-    if db is None:
-        return share * da
-    return (1 - share) * db if da is None else share * da + (1 - share) * db
 
 
 class Where(Function):
