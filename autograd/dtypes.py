@@ -33,14 +33,9 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if dtype is not None:
         dtype = np.dtype(dtype)
     try:
-        if dtype is not None:
-            array = np.array(data, dtype=dtype)
-        elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
-            array = np.array(data)
-        else:
-            array = np.array(data)
-            if array.dtype.kind in "iuf":  # Python numbers and lists of them take the default float dtype
-                array = array.astype(_default_dtype)
+        array = np.array(data, dtype=dtype)
+        if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind in "iuf":
+            array = array.astype(_default_dtype)  # Python numbers and lists of them take the default float dtype
     except OverflowError:  # a Python int beyond the dtype asked for
         raise _large_int_error(_large_int(data), dtype) from None
     except (ValueError, TypeError) as err:  # ragged lists, strings that are not numbers

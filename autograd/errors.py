@@ -16,8 +16,8 @@ PACKAGE_DIRS = tuple(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def user_frame(frame: FrameType | None = None, also: tuple = ()) -> tuple[FrameType | None, int]:
     """The innermost frame outside autograd, nn and optim (and the folders in `also`), from `frame` (the caller's by
     default) outwards, and how many frames out it is (a `stacklevel` for warnings.warn, counted from the caller)."""
-    frame, level = frame or sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIRS + also):
+    frame, level, dirs = frame or sys._getframe(1), 1, PACKAGE_DIRS + also
+    while frame is not None and frame.f_code.co_filename.startswith(dirs):
         frame, level = frame.f_back, level + 1
     return frame, level
 

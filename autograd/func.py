@@ -165,13 +165,7 @@ def _rows(rev: _Reverse) -> Any:
     """The Jacobian from a reverse-mode evaluation, row by row: one pull per output element."""
     per_output = []
     for k, out in enumerate(rev.outputs):
-        rows = []
-        for j in range(out.size):
-            seed = 1.0
-            if out._has_shape:
-                seed = np.zeros(out.shape, dtype=out.dtype)
-                seed.reshape(-1)[j] = 1
-            rows.append(rev.pull([seed if i == k else None for i in range(len(rev.outputs))]))
+        rows = [rev.pull([seed if i == k else None for i in range(len(rev.outputs))]) for seed in _basis(out)]
         blocks = [_block([row[i] for row in rows], out, x, True, rev.create_graph) for i, x in enumerate(rev.leaves)]
         per_output.append(rev.per_argument(blocks))
     return fa.unflatten(rev.out_spec, per_output)

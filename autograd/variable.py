@@ -44,7 +44,7 @@ class Variable:
         """The Node that made this value, or None for a leaf."""
         return self._node
 
-    # --- the protocol: what Function.apply and the engine need; Tensor and Value each define all of it -------------
+    # --- the protocol: what Function.apply and the engine need; ArrayVariable (for Tensor) and Value define it ----
     _result_class: type          # the class of the values ops make from this one (Tensor for a Parameter)
     _has_shape: bool             # True for Tensor: each gradient is summed back to its input's shape and dtype
     _keeps_grad: bool            # results keep their gradient after backward (Value: always; Tensor: retain_grad())
