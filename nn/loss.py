@@ -1,5 +1,5 @@
 """Loss modules: MSELoss, L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss and HingeLoss hold their
-settings (reduction, ignore_index, ...) and call the loss functions of nn/functional/loss.py."""
+settings (reduction, ignore_index, ...) and call the loss functions of nn.functional (loss.py, elementwise_loss.py)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,5 @@
 """Optimizer: the base class that holds parameter groups and per-parameter state, and the helper pair
-(`param_arrays`, `write_back`) through which one update rule serves Tensor parameters and Value parameters alike.
+`param_arrays` (and `copy_` to finish) through which one update rule serves Tensor and Value parameters alike.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def param_arrays(p: Param) -> tuple[np.ndarray, np.ndarray | None]:
     """A parameter's data and gradient as arrays, for an update rule to work on.
 
     A Tensor lends its own data array, so updating it in place updates the parameter. A Value lends its float as a
-    0-d float64 array, which `write_back` returns to it; its gradient (a float, 0.0 when nothing reached it) comes
+    0-d float64 array, which `copy_` returns to it after the update; its gradient (a float, 0.0 when nothing reached it) comes
     as a 0-d array too.
 
     Returns:
@@ -57,13 +57,6 @@ def check_number(name: str, key: str, value: Any, rule: str = "a number", ok: Ca
                         f"{type(value).__name__} {value!r}{where}")
     if ok is not None and not ok(value):
         raise ValueError(message or f"{name}: {key} must be {rule}, got {value!r}{where}")
-
-
-def write_back(p: Param, data: np.ndarray) -> None:
-    """Finish updating `p` from the array `param_arrays` lent: `copy_` gives a Value back its float (a Tensor's own
-    array was updated in place: numpy skips copying an array onto itself) and marks either kind changed, so a graph
-    that saved the old value refuses to run backward with it."""
-    p.copy_(data)
 
 
 class StateSpec(NamedTuple):
@@ -190,7 +183,10 @@ class Optimizer:
                     if grad is None:
                         continue
                     self._update(data, grad, state[p], group)
-                    write_back(p, data)
+                    # copy_ gives a Value back its float (a Tensor's own array was updated in place: numpy skips
+                    # copying an array onto itself) and marks either changed, so a graph that saved the old value
+                    # refuses to run backward with it
+                    p.copy_(data)
         return loss
 
     def state_dict(self) -> dict[str, Any]:

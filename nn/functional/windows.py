@@ -30,7 +30,7 @@ def windows(x: np.ndarray, kernel: tuple, stride: tuple) -> np.ndarray:
     """A read-only strided view (N, C, OH, OW, kH, kW) of every window of `x`; nothing is copied."""
     N, C, H, W = x.shape
     (kh, kw), (sh, sw) = kernel, stride
-    shape = (N, C, (H - kh) // sh + 1, (W - kw) // sw + 1, kh, kw)
+    shape = (N, C, out_size(H, kh, sh, 0), out_size(W, kw, sw, 0), kh, kw)
     s = x.strides
     strides = (s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3])
     if x.flags.c_contiguous:  # the direct constructor: a few microseconds instead of as_strided's tens
