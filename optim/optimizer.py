@@ -1,5 +1,5 @@
-"""Optimizer: the base class that holds parameter groups and per-parameter state, and the helper pair
-`param_arrays` (and `copy_` to finish) through which one update rule serves Tensor and Value parameters alike.
+"""Optimizer: the base class that holds parameter groups and per-parameter state, and `param_arrays`, which lends
+each parameter's data as an array (`copy_` finishes the update), so one update rule serves Tensors and Values alike.
 """
 from __future__ import annotations
 
